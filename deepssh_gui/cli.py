@@ -1,0 +1,136 @@
+"""``deepssh`` command line. Heavy imports happen inside each command, so ``--help`` is instant."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .core.errors import DeepSSHError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def default_model_path() -> Path:
+    """The bundled model: ``models/`` beside the package (source tree) or inside a frozen app."""
+    for base in (PACKAGE_DIR.parent, Path(getattr(sys, "_MEIPASS", PACKAGE_DIR.parent))):
+        p = base / "models" / "deepssh_peta_256.pt"
+        if p.is_file():
+            return p
+    return PACKAGE_DIR.parent / "models" / "deepssh_peta_256.pt"
+
+
+def _hw(text: str) -> tuple[int, int]:
+    try:
+        h, w = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected HxW such as 128x64, got {text!r}") from None
+    if h % 32 or w % 32:
+        raise argparse.ArgumentTypeError("input height and width must be multiples of 32")
+    return h, w
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .core.datasets import load_dataset
+    from .core.datasets.split import split_train_val
+    from .core.progress import TqdmProgress
+    from .core.train import TrainConfig, train
+
+    data = load_dataset(args.dataset, args.root, args.subsets.split(",") if args.subsets else None)
+    for note in data.notes:
+        print(note, file=sys.stderr)
+    train_set, val_set = split_train_val(data, args.val_fraction)
+    if args.val_fraction == 0:
+        val_set = None
+    cfg = TrainConfig(out=args.out, nbits=args.bits, bits_per_attr=args.bits_per_attr, backbone=args.backbone,
+                      backbone_weights=args.backbone_weights, input_hw=args.input_size, epochs=args.epochs,
+                      batch_size=args.batch_size, lr=args.lr, seed=args.seed, threads=args.threads,
+                      max_steps_per_epoch=args.max_steps,
+                      command="deepssh " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
+    bar = TqdmProgress("train", unit="step")
+    try:
+        res = train(cfg, train_set, val_set, resume=not args.restart, progress=bar,
+                    print_fn=lambda s: (bar.close(), print(s, flush=True)))
+    finally:
+        bar.close()
+    return 130 if res.interrupted else 0
+
+
+def cmd_encode(args: argparse.Namespace) -> int:
+    from .core.checkpoint import load_model
+    from .core.datasets import load_folder
+    from .core.encode import encode_paths, save_npz
+    from .core.progress import TqdmProgress
+
+    model = load_model(args.model)
+    paths = load_folder(args.images)
+    if not paths:
+        raise DeepSSHError(f"no images found in {args.images!r}")
+    bar = TqdmProgress("encode")
+    try:
+        enc = encode_paths(model, paths, batch_size=args.batch_size, progress=bar)
+    finally:
+        bar.close()
+    save_npz(args.out, enc, model.schema.names)
+    print(f"encoded {len(enc.paths)} of {len(paths)} images into {args.out} "
+          f"({model.config.nbits}-bit codes, model {model.hash[:12]})")
+    if enc.failed:
+        print(f"skipped {len(enc.failed)} unreadable files:", file=sys.stderr)
+        for p, why in enc.failed:
+            print(f"  {p}: {why}", file=sys.stderr)
+    return 0 if enc.paths else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="deepssh", description="DeepSSH forensic person search")
+    ap.add_argument("--version", action="version", version=f"deepssh {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a DeepSSH hashing model")
+    t.add_argument("--dataset", default="peta", choices=["peta", "market1501", "dukemtmc"])
+    t.add_argument("--root", required=True, help="dataset root folder")
+    t.add_argument("--subsets", help="comma-separated PETA subsets (default: all present)")
+    t.add_argument("--bits", type=int, default=256, help="code length, 128-2048, multiple of 8")
+    t.add_argument("--bits-per-attr", type=int, default=None)
+    t.add_argument("--backbone", default="mobilenet_v2", choices=["mobilenet_v2", "resnet50"])
+    t.add_argument("--backbone-weights", help="torchvision state-dict file for the backbone")
+    t.add_argument("--input-size", type=_hw, default=(128, 64), help="HxW, default 128x64")
+    t.add_argument("--epochs", type=int, default=12)
+    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
+    t.add_argument("--val-fraction", type=float, default=0.2, help="identity fraction held out (0 = none)")
+    t.add_argument("--max-steps", type=int, default=0, help="cap steps per epoch (smoke tests)")
+    t.add_argument("--restart", action="store_true", help="ignore an existing training state and start afresh")
+    t.add_argument("--out", required=True, help="model file to write, e.g. models/NAME.pt")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("encode", help="encode a folder or file list of crops to codes.npz")
+    e.add_argument("--model", default=str(default_model_path()))
+    e.add_argument("--images", required=True, help="folder (recursive) or text file with one path per line")
+    e.add_argument("--out", required=True, help="output .npz")
+    e.add_argument("--batch-size", type=int, default=64)
+    e.set_defaults(func=cmd_encode)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except DeepSSHError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("cancelled", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

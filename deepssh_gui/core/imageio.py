@@ -1,0 +1,87 @@
+"""Safe image reading: every failure becomes an :class:`ImageError`, never a crash.
+
+PIL is used (not ``cv2.imread``) because it reads the header before decoding, so a huge
+image is refused before its pixels are allocated, and it opens non-ASCII paths.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ImageError
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"})
+# 50 megapixels covers any real CCTV frame (8K is 33 MP); a bigger "image" is a mistake or an attack.
+MAX_PIXELS = 50_000_000
+
+
+def is_image_path(path: str | os.PathLike) -> bool:
+    return Path(path).suffix.lower() in IMAGE_EXTENSIONS
+
+
+def read_rgb(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Read an image file as ``uint8 (H, W, 3)`` RGB.
+
+    Raises :class:`ImageError` for missing, empty, truncated, non-image or oversized files.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    p = str(path)
+    try:
+        size = os.path.getsize(p)
+    except OSError as exc:
+        raise ImageError(p, exc.strerror or str(exc)) from None
+    if size == 0:
+        raise ImageError(p, "file is empty (0 bytes)")
+    try:
+        with Image.open(p) as im:
+            w, h = im.size
+            if w * h > max_pixels:
+                raise ImageError(p, f"image is {w}x{h}, over the {max_pixels:,}-pixel limit")
+            if w < 2 or h < 2:
+                raise ImageError(p, f"image is only {w}x{h} pixels")
+            im.load()
+            arr = np.asarray(im.convert("RGB"))
+    except ImageError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageError(p, "not an image file (unrecognised format)") from None
+    except Image.DecompressionBombError as exc:
+        raise ImageError(p, f"refused as a decompression bomb: {exc}") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageError(p, f"corrupt or truncated image data ({exc})") from None
+    return arr
+
+
+def import_cv2():
+    """Import OpenCV without letting it redirect Qt to its own plugin folder.
+
+    opencv-python sets ``QT_QPA_PLATFORM_PLUGIN_PATH`` on import, which makes PySide6 load
+    cv2's incompatible Qt plugins on a real display. We restore the variable afterwards.
+    """
+    key = "QT_QPA_PLATFORM_PLUGIN_PATH"
+    saved = os.environ.get(key)
+    import cv2
+
+    if saved is None:
+        os.environ.pop(key, None)
+    else:
+        os.environ[key] = saved
+    return cv2
+
+
+def resize_rgb(img: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
+    """Resize ``uint8 (H, W, 3)`` to ``uint8 (hw[0], hw[1], 3)`` with area/bilinear filtering."""
+    cv2 = import_cv2()
+
+    h, w = hw
+    interp = cv2.INTER_AREA if img.shape[0] > h else cv2.INTER_LINEAR
+    return cv2.resize(img, (w, h), interpolation=interp)
+
+
+def load_crop(path: str | os.PathLike, hw: tuple[int, int]) -> np.ndarray:
+    """Read and resize one crop to the network input size: ``uint8 (H, W, 3)`` RGB."""
+    return resize_rgb(read_rgb(path), hw)

@@ -1,0 +1,86 @@
+"""Bit layout of a structured DeepSSH code (pure Python/numpy, no torch).
+
+Attribute ``i`` owns bits ``[i * k, (i + 1) * k)`` where ``k = bits_per_attr``; bits
+``[A * k, nbits)`` carry identity. Bit ``j`` of a packed code is bit ``7 - j % 8`` of byte
+``j // 8`` (numpy ``packbits`` big-endian order, as FAISS binary indexes expect).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MIN_BITS, MAX_BITS = 128, 2048
+MAX_BITS_PER_ATTR = 8
+
+
+def default_bits_per_attr(nbits: int, n_attrs: int) -> int:
+    """About half the code for attributes, 1 to 8 bits each, leaving >= 1/4 for identity."""
+    k = max(1, min(MAX_BITS_PER_ATTR, nbits // (2 * n_attrs)))
+    while k > 1 and nbits - k * n_attrs < nbits // 4:
+        k -= 1
+    return k
+
+
+@dataclass(frozen=True)
+class CodeLayout:
+    nbits: int
+    n_attrs: int
+    bits_per_attr: int
+
+    def __post_init__(self) -> None:
+        if self.nbits % 8 or not (MIN_BITS <= self.nbits <= MAX_BITS):
+            raise ValueError(f"code length must be a multiple of 8 in [{MIN_BITS}, {MAX_BITS}], got {self.nbits}")
+        if self.n_attrs * self.bits_per_attr >= self.nbits:
+            raise ValueError(f"{self.n_attrs} attributes x {self.bits_per_attr} bits leave no identity bits "
+                             f"in a {self.nbits}-bit code")
+
+    @property
+    def nbytes(self) -> int:
+        return self.nbits // 8
+
+    @property
+    def n_attr_bits(self) -> int:
+        return self.n_attrs * self.bits_per_attr
+
+    def attr_bits(self, i: int) -> slice:
+        return slice(i * self.bits_per_attr, (i + 1) * self.bits_per_attr)
+
+    @property
+    def identity_bits(self) -> slice:
+        return slice(self.n_attr_bits, self.nbits)
+
+
+def pack_bits(bits: np.ndarray) -> np.ndarray:
+    """``bool/uint8 (N, nbits)`` of 0/1 -> ``uint8 (N, nbits // 8)``."""
+    bits = np.asarray(bits)
+    if bits.ndim != 2 or bits.shape[1] % 8:
+        raise ValueError(f"expected (N, nbits) with nbits a multiple of 8, got {bits.shape}")
+    return np.packbits(bits.astype(bool), axis=1)
+
+
+def unpack_bits(codes: np.ndarray, nbits: int | None = None) -> np.ndarray:
+    """``uint8 (N, nbits // 8)`` -> ``uint8 (N, nbits)`` of 0/1."""
+    codes = np.asarray(codes, dtype=np.uint8)
+    if codes.ndim != 2:
+        raise ValueError(f"expected packed codes (N, nbytes), got shape {codes.shape}")
+    out = np.unpackbits(codes, axis=1)
+    if nbits is not None and nbits != out.shape[1]:
+        raise ValueError(f"codes hold {out.shape[1]} bits, expected {nbits}")
+    return out
+
+
+_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+
+
+def hamming(q_codes: np.ndarray, g_codes: np.ndarray) -> np.ndarray:
+    """Hamming distances ``int32 (Q, G)`` between packed ``uint8`` codes."""
+    q = np.asarray(q_codes, dtype=np.uint8)
+    g = np.asarray(g_codes, dtype=np.uint8)
+    if q.shape[1] != g.shape[1]:
+        raise ValueError(f"code length mismatch: {q.shape[1] * 8} vs {g.shape[1] * 8} bits")
+    out = np.empty((q.shape[0], g.shape[0]), dtype=np.int32)
+    for i in range(q.shape[0]):  # one row at a time keeps memory at O(G * nbytes)
+        out[i] = _POPCOUNT[np.bitwise_xor(g, q[i])].sum(axis=1, dtype=np.int32)
+    return out
