@@ -86,6 +86,79 @@ def cmd_encode(args: argparse.Namespace) -> int:
     return 0 if enc.paths else 1
 
 
+def cmd_fit_decoder(args: argparse.Namespace) -> int:
+    from .core.checkpoint import load_model, save_model
+    from .core.datasets import load_dataset
+    from .core.datasets.split import split_train_val
+    from .core.progress import TqdmProgress
+    from .core.train import fit_decoder, preload_images
+
+    model = load_model(args.model)
+    data = load_dataset(args.dataset, args.root, args.subsets.split(",") if args.subsets else None)
+    if data.schema.names != model.schema.names:
+        raise DeepSSHError(f"the {args.dataset} schema differs from the schema {model.name} was trained with")
+    train_set, _ = split_train_val(data, args.val_fraction)
+    bar = TqdmProgress("decode images")
+    images, ok = preload_images(train_set.paths, model.config.input_hw, bar)
+    bar.close()
+    dec, summary = fit_decoder(model.net, images[ok], train_set.labels[ok])
+    meta = dict(model.meta, decoder=summary)
+    h = save_model(args.model, model.net, model.schema, meta, dec)
+    assert h == model.hash  # the decoder is not part of the model hash
+    print(json.dumps(summary))
+    return 0
+
+
+def cmd_bench_encode(args: argparse.Namespace) -> int:
+    import resource
+    import subprocess
+
+    import numpy as np
+    import torch
+
+    from .core.checkpoint import load_model
+    from .core.datasets import load_folder
+    from .core.encode import encode_arrays, encode_paths
+
+    t = subprocess.run([sys.executable, "-X", "importtime", "-c", "import deepssh_gui.core"],
+                       capture_output=True, text=True)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import deepssh_gui.core"], check=True)
+    import_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    bare_s = time.perf_counter() - t0
+    model = load_model(args.model)
+    paths = load_folder(args.images)
+    if args.limit:
+        paths = paths[: args.limit]
+    if not paths:
+        raise DeepSSHError(f"no images in {args.images!r}")
+    encode_paths(model, paths[: min(64, len(paths))])  # warm-up
+    t0 = time.perf_counter()
+    enc = encode_paths(model, paths, batch_size=args.batch_size)
+    dt = time.perf_counter() - t0
+    # Baseline in the same run: the network alone on pre-decoded tensors (no file I/O).
+    h, w = model.config.input_hw
+    fake = np.random.default_rng(0).integers(0, 255, (len(enc.paths), h, w, 3), dtype=np.uint8)
+    t0 = time.perf_counter()
+    encode_arrays(model.net, fake, batch_size=args.batch_size)
+    net_dt = time.perf_counter() - t0
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out = {
+        "images": len(paths), "encoded": len(enc.paths), "failed": len(enc.failed),
+        "torch_threads": torch.get_num_threads(),
+        "crops_per_s": round(len(enc.paths) / dt, 1),
+        "network_only_crops_per_s": round(len(enc.paths) / net_dt, 1),
+        "ratio_to_network_only": round(net_dt / dt, 3),
+        "peak_rss_mb": round(rss_mb, 1),
+        "import_core_s": round(import_s - bare_s, 3),
+        "import_core_s_including_interpreter": round(import_s, 3),
+    }
+    print(json.dumps(out, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="deepssh", description="DeepSSH forensic person search")
     ap.add_argument("--version", action="version", version=f"deepssh {__version__}")
@@ -117,6 +190,21 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--out", required=True, help="output .npz")
     e.add_argument("--batch-size", type=int, default=64)
     e.set_defaults(func=cmd_encode)
+
+    d = sub.add_parser("fit-decoder", help="(re)fit a model's attribute decoder on its training split")
+    d.add_argument("--model", required=True)
+    d.add_argument("--dataset", default="peta", choices=["peta", "market1501", "dukemtmc"])
+    d.add_argument("--root", required=True)
+    d.add_argument("--subsets")
+    d.add_argument("--val-fraction", type=float, default=0.2)
+    d.set_defaults(func=cmd_fit_decoder)
+
+    b = sub.add_parser("bench-encode", help="measure encoding speed, peak memory and core import time")
+    b.add_argument("--model", default=str(default_model_path()))
+    b.add_argument("--images", required=True)
+    b.add_argument("--limit", type=int, default=0)
+    b.add_argument("--batch-size", type=int, default=64)
+    b.set_defaults(func=cmd_bench_encode)
     return ap
 
 

@@ -24,6 +24,7 @@ import torch
 
 from .. import __version__
 from .atomic import atomic_write_with
+from .decoder import Decoder
 from .errors import CheckpointError
 from .model import DeepSSHNet, ModelConfig
 from .schema import AttributeSchema
@@ -53,6 +54,7 @@ class LoadedModel:
     hash: str
     path: str
     meta: dict = field(default_factory=dict)
+    decoder: "Decoder | None" = None
 
     @property
     def name(self) -> str:
@@ -77,8 +79,13 @@ def safe_load(path: str | os.PathLike) -> dict:
     return obj
 
 
-def save_model(path: str | os.PathLike, net: DeepSSHNet, schema: AttributeSchema, meta: dict) -> str:
-    """Write an inference checkpoint atomically; return its model hash."""
+def save_model(path: str | os.PathLike, net: DeepSSHNet, schema: AttributeSchema, meta: dict,
+               decoder: "Decoder | None" = None) -> str:
+    """Write an inference checkpoint atomically; return its model hash.
+
+    The decoder is derived from the weights, so it is stored beside them but is not part of
+    the model hash: adding or refitting it does not invalidate galleries.
+    """
     state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
     cfg = net.cfg.to_dict()
     sch = schema.to_dict()
@@ -90,6 +97,7 @@ def save_model(path: str | os.PathLike, net: DeepSSHNet, schema: AttributeSchema
         "schema": sch,
         "state_dict": state,
         "meta": meta,
+        "decoder": decoder.to_dict() if decoder is not None else None,
     }
     atomic_write_with(path, lambda f: torch.save(obj, f))
     return model_hash(cfg, sch, state)
@@ -114,11 +122,14 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
             raise ValueError(f"schema has {len(schema)} attributes but the network has {cfg.n_attrs}")
         net = DeepSSHNet(cfg, pretrained=False)
         net.load_state_dict(obj["state_dict"])
+        decoder = Decoder.from_dict(obj["decoder"]) if obj.get("decoder") else None
+        if decoder is not None and decoder.layout != cfg.layout:
+            raise ValueError(f"decoder layout {decoder.layout} does not match the network's {cfg.layout}")
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"{str(path)!r} is damaged or inconsistent: {exc}") from None
     net.eval()
     return LoadedModel(net, cfg, schema, model_hash(obj["config"], obj["schema"], obj["state_dict"]),
-                       str(path), dict(obj.get("meta", {})))
+                       str(path), dict(obj.get("meta", {})), decoder)
 
 
 def to_numpy_meta(meta: dict) -> dict:

@@ -13,7 +13,8 @@ import torch
 from .checkpoint import LoadedModel
 from .errors import ImageError
 from .imageio import load_crop
-from .layout import pack_bits
+from .decoder import attribute_segments
+from .layout import attribute_scores, pack_bits
 from .model import DeepSSHNet
 from .progress import Progress, check_cancel, no_progress
 
@@ -23,7 +24,7 @@ class Encoded:
     """Outputs for N images.
 
     codes ``uint8 (N, nbits // 8)``; attr_scores ``float32 (N, A)`` probabilities read from
-    the binary code's attribute bits; features ``float32 (N, C)`` pooled backbone features
+    the binary code's attribute bits (:func:`layout.attribute_scores`); features ``float32 (N, C)`` pooled backbone features
     (only when asked for); paths: the N inputs that were encoded, in input order;
     failed: ``(path, reason)`` for inputs that could not be read.
     """
@@ -49,9 +50,10 @@ def encode_arrays(net: DeepSSHNet, images: np.ndarray, batch_size: int = 128, wi
         for s in range(0, len(images), batch_size):
             x = net.normalise(torch.from_numpy(np.ascontiguousarray(images[s:s + batch_size])))
             f = net.embed(x)
-            sign = torch.where(net.code_from_feature(f) >= 0, 1.0, -1.0)
-            codes.append(pack_bits((sign > 0).numpy()))
-            scores.append(torch.sigmoid(net.attr_logits(sign)).numpy().astype(np.float32))
+            packed = pack_bits((net.heads(f)[0] > 0).numpy())
+            codes.append(packed)
+            scores.append(attribute_scores(attribute_segments(packed, net.cfg.layout), net.cfg.bits_per_attr,
+                                           net.cfg.attr_step))
             if with_features:
                 feats.append(f.numpy().astype(np.float32))
     finally:

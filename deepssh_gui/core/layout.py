@@ -84,3 +84,16 @@ def hamming(q_codes: np.ndarray, g_codes: np.ndarray) -> np.ndarray:
     for i in range(q.shape[0]):  # one row at a time keeps memory at O(G * nbytes)
         out[i] = _POPCOUNT[np.bitwise_xor(g, q[i])].sum(axis=1, dtype=np.int32)
     return out
+
+
+def attribute_scores(segments: np.ndarray, bits_per_attr: int, step: float) -> np.ndarray:
+    """Attribute probabilities ``float32 (N, A)`` read from attribute segments ``uint8 (N, A)``.
+
+    The number of set bits is the thermometer level ``m`` (0..k): the logit lies between
+    thresholds ``t_{m-1}`` and ``t_m``; the score is the sigmoid of that interval's centre.
+    """
+    k = bits_per_attr
+    t = np.array([step * (j - (k - 1) // 2) for j in range(k)], dtype=np.float64)
+    centres = np.concatenate([[t[0] - step / 2], (t[:-1] + t[1:]) / 2, [t[-1] + step / 2]])
+    level = _POPCOUNT[segments]
+    return (1.0 / (1.0 + np.exp(-centres[level]))).astype(np.float32)

@@ -1,10 +1,15 @@
-"""The DeepSSH hashing network: backbone -> structured relaxed code -> attribute logits.
+"""The DeepSSH hashing network: backbone -> structured code (attribute bits + identity bits).
 
-``forward`` returns the relaxed code ``float32 (N, nbits)`` in (-1, 1) (tanh). Binary codes
-are its signs. Each attribute's logit is read only from its own bit group:
-``logit_i = softplus(s_i) * mean(code[group_i]) + b_i``. The scale is kept positive so that
-"attribute present" always means "its bits are +1": that is what makes the code explainable
-and lets a partial code be decoded from an attribute description.
+Attribute ``i`` has a logit from a linear attribute classifier on the pooled feature. Its
+``k`` bits are a *thermometer* code of that logit: bit ``j`` is ``logit_i > t_j`` with
+thresholds ``t_j = step * (j - (k - 1) // 2)``, so bit ``(k - 1) // 2`` is exactly the
+classifier's yes/no decision and the others say how confident it is (k = 2: ``00`` no,
+``10`` weak yes, ``11`` confident yes). Attribute bits therefore mean something on their
+own, which is what makes hits explainable and lets the decoder turn a description into
+a partial code. The remaining bits come from a hashing layer trained for identity.
+
+``forward`` returns the relaxed code ``float32 (N, nbits)`` in (-1, 1); binary codes are
+its signs.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ class ModelConfig:
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
     dropout: float = 0.2
+    attr_step: float = 2.0  # logit distance between thermometer thresholds
 
     def __post_init__(self) -> None:
         self.input_hw = tuple(int(x) for x in self.input_hw)
@@ -60,17 +66,19 @@ class DeepSSHNet(nn.Module):
     def __init__(self, cfg: ModelConfig, pretrained: bool = False, backbone_weights: str | None = None) -> None:
         super().__init__()
         self.cfg = cfg
+        lay = cfg.layout
         self.features, channels = build_backbone(cfg.backbone, pretrained, backbone_weights)
+        # BatchNorm on the pooled feature (a "BNNeck") standardises it for both linear heads;
+        # without it the attribute classifier learns far more slowly from raw ReLU6 features.
+        self.feat_bn = nn.BatchNorm1d(channels)
         self.dropout = nn.Dropout(cfg.dropout)
-        self.hash = nn.Linear(channels, cfg.nbits)
-        # BatchNorm before tanh centres every bit on 0, which starts bits balanced.
-        self.hash_bn = nn.BatchNorm1d(cfg.nbits)
-        self.attr_scale = nn.Parameter(torch.full((cfg.n_attrs,), 2.0))
-        self.attr_bias = nn.Parameter(torch.zeros(cfg.n_attrs))
+        self.attr_head = nn.Linear(channels, cfg.n_attrs)
+        self.id_hash = nn.Linear(channels, cfg.nbits - lay.n_attr_bits)
+        # BatchNorm before tanh centres every identity bit on 0, which starts bits balanced.
+        self.id_bn = nn.BatchNorm1d(cfg.nbits - lay.n_attr_bits)
+        self.register_buffer("thresholds", attr_thresholds(cfg.bits_per_attr, cfg.attr_step), persistent=False)
         self.register_buffer("mean", torch.tensor(cfg.mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(cfg.std).view(1, 3, 1, 1), persistent=False)
-        nn.init.normal_(self.hash.weight, std=0.01)
-        nn.init.zeros_(self.hash.bias)
 
     def normalise(self, images_u8: torch.Tensor) -> torch.Tensor:
         """``uint8 (N, H, W, 3)`` RGB -> normalised ``float32 (N, 3, H, W)``."""
@@ -81,18 +89,22 @@ class DeepSSHNet(nn.Module):
         """Pooled float feature ``(N, C)`` from normalised input ``(N, 3, H, W)``."""
         return F.adaptive_avg_pool2d(self.features(x), 1).flatten(1)
 
-    def code_from_feature(self, feat: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(self.hash_bn(self.hash(self.dropout(feat))))
+    def heads(self, feat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(relaxed code (N, nbits), attribute logits (N, A))`` from pooled features."""
+        f = self.dropout(self.feat_bn(feat))
+        logits = self.attr_head(f)
+        attr_bits = torch.tanh(logits[:, :, None] - self.thresholds).flatten(1)
+        id_bits = torch.tanh(self.id_bn(self.id_hash(f)))
+        return torch.cat([attr_bits, id_bits], dim=1), logits
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Relaxed code ``float32 (N, nbits)`` in (-1, 1) from normalised input."""
-        return self.code_from_feature(self.embed(x))
+        return self.heads(self.embed(x))[0]
 
-    def attr_logits(self, code: torch.Tensor) -> torch.Tensor:
-        """``(N, A)`` attribute logits from a relaxed or ±1 code ``(N, nbits)``."""
-        k, a = self.cfg.bits_per_attr, self.cfg.n_attrs
-        seg = code[:, : a * k].reshape(code.shape[0], a, k).mean(dim=2)
-        return F.softplus(self.attr_scale) * seg + self.attr_bias
+
+def attr_thresholds(k: int, step: float) -> torch.Tensor:
+    """Thermometer thresholds ``float32 (k,)``; index ``(k - 1) // 2`` is 0 (the decision)."""
+    return torch.tensor([step * (j - (k - 1) // 2) for j in range(k)], dtype=torch.float32)
 
 
 def build_model(cfg: ModelConfig, pretrained: bool = True, backbone_weights: str | None = None) -> DeepSSHNet:

@@ -1,12 +1,12 @@
 """Training DeepSSH: identity + attribute supervision on a structured relaxed code.
 
 Losses (weights in :class:`TrainConfig`):
-- attribute: weighted BCE of each attribute's logit, read from its own bits only
-  (positives weighted ``exp(1 - p)``, negatives ``exp(p)``, ``p`` the training prior, as in
-  DeepMAR, so rare attributes are not ignored);
+- attribute: weighted BCE of each attribute's logit, whose thermometer code is that
+  attribute's bits (positives weighted ``exp(1 - p)``, negatives ``exp(p)``, ``p`` the
+  training prior, as in DeepMAR, so rare attributes are not ignored);
 - identity: cosine-softmax classifier with an additive margin over the whole code, so that
   codes of one person point the same way, which is what Hamming distance measures;
-- quantisation: ``mean((|h| - 1)^2)`` pulls the relaxed code towards ±1;
+- quantisation: ``mean((|h| - 1)^2)`` pulls the relaxed identity bits towards ±1;
 - balance: ``mean_bits(mean_batch(h)^2)`` on identity bits keeps each bit used about half
   the time (attribute bits follow their attribute's prior instead).
 
@@ -34,6 +34,7 @@ from torch import nn
 from .atomic import atomic_write_with
 from .checkpoint import STATE_FORMAT, FORMAT_VERSION, safe_load, save_model, to_numpy_meta
 from .datasets.base import SampleSet
+from .decoder import Decoder
 from .encode import encode_arrays
 from .errors import CheckpointError, ImageError
 from .imageio import load_crop
@@ -58,7 +59,7 @@ class TrainConfig:
     backbone_lr_mult: float = 0.3
     weight_decay: float = 5e-4
     freeze_blocks: int = 4  # stem + first blocks keep ImageNet filters; halves backward cost on CPU
-    w_attr: float = 1.0
+    w_attr: float = 2.0
     w_id: float = 1.0
     w_quant: float = 0.1
     w_balance: float = 0.1
@@ -195,6 +196,17 @@ def validate(net: DeepSSHNet, data: SampleSet, images: np.ndarray) -> dict:
     }
 
 
+# ----------------------------------------------------------------------------- decoder
+
+def fit_decoder(net: DeepSSHNet, images: np.ndarray, labels: np.ndarray) -> tuple[Decoder, dict]:
+    """Fit the decoder on un-augmented training codes; return it with its reconstruction summary."""
+    codes, _, _ = encode_arrays(net, images)
+    dec = Decoder.fit(codes, labels, net.cfg.layout)
+    acc = dec.reconstruction_accuracy(codes, labels)
+    return dec, {"fitted_on": int(len(codes)), "train_reconstruction": round(acc["overall"], 4),
+                 "digest": dec.digest()}
+
+
 # ----------------------------------------------------------------------------- training
 
 @dataclass
@@ -296,10 +308,11 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
                 for g in opt.param_groups:
                     g["lr"] = lr * g["lr_mult"]
                 x = net.normalise(augment(torch.from_numpy(images[idx.numpy()]), gen))
-                h = net(x)
-                l_attr = attribute_loss(net.attr_logits(h), labels[idx], prior)
+                h, logits = net.heads(net.embed(x))
+                l_attr = attribute_loss(logits, labels[idx], prior)
                 l_id = classifier(h, torch.from_numpy(pids[idx.numpy()]))
-                l_quant = (h.abs() - 1).pow(2).mean()
+                # attribute bits are thermometer codes of their logits: quantise identity bits only
+                l_quant = (h[:, a_bits:].abs() - 1).pow(2).mean()
                 l_bal = h[:, a_bits:].mean(0).pow(2).mean()
                 loss = cfg.w_attr * l_attr + cfg.w_id * l_id + cfg.w_quant * l_quant + cfg.w_balance * l_bal
                 opt.zero_grad(set_to_none=True)
@@ -317,7 +330,10 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
             meta = to_numpy_meta({"command": cfg.command, "seed": cfg.seed, "epoch": epoch + 1,
                                   "train_config": asdict(cfg), "history": history,
                                   "n_train_images": n, "n_train_identities": len(id_names)})
-            save_model(cfg.out, net, schema, meta)
+            decoder = None
+            if epoch + 1 == cfg.epochs:
+                decoder, meta["decoder"] = fit_decoder(net, images, train_set.labels)
+            save_model(cfg.out, net, schema, meta, decoder)
             state = {"format": STATE_FORMAT, "format_version": FORMAT_VERSION, "epoch": epoch + 1,
                      "arch_key": to_numpy_meta(cfg.arch_key()), "n_ids": len(id_names),
                      "model": net.state_dict(), "classifier": classifier.state_dict(),

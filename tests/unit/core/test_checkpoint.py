@@ -23,13 +23,13 @@ def test_roundtrip_is_self_describing(tiny_model_path, tiny_model):
 
 def test_hash_changes_with_weights(tmp_path, tiny_model):
     with torch.no_grad():
-        tiny_model.net.hash.bias[0] += 1.0
+        tiny_model.net.id_hash.bias[0] += 1.0
     try:
         h = save_model(tmp_path / "m.pt", tiny_model.net, tiny_model.schema, {})
         assert h != tiny_model.hash
     finally:
         with torch.no_grad():
-            tiny_model.net.hash.bias[0] -= 1.0
+            tiny_model.net.id_hash.bias[0] -= 1.0
 
 
 class _Evil:

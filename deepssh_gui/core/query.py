@@ -1,0 +1,143 @@
+"""The attribute query language shared by the CLI, the engine and the GUI.
+
+Grammar (case-sensitive attribute names, whitespace ignored)::
+
+    query := term ("," term)*            AND across terms
+    term  := ["not " | "!" | "-"] alts   negation
+    alts  := name ("|" name)*            OR inside a term
+    name  := a schema attribute (carryingBackpack) or composite (lowerBody:dark)
+
+A composite expands to the OR of its members. ``not a|b`` means neither a nor b.
+
+Scoring a term on an item uses only the attribute's own bits (one byte per attribute, see
+:mod:`.decoder`): a positive term's distance is the smallest Hamming distance from any
+alternative's segment to that attribute's decoded "yes" pattern; a negated term sums the
+distances to the "no" patterns of all alternatives.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .decoder import Decoder, segment_distance
+from .schema import AttributeSchema
+
+
+class QueryError(ValueError):
+    """A query string does not parse against the model's schema; the message says where."""
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str
+    attrs: tuple[int, ...]  # attribute indices, OR-ed
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class AttributeQuery:
+    terms: tuple[Term, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.terms)
+
+    @property
+    def text(self) -> str:
+        return ", ".join(t.text for t in self.terms)
+
+    def attribute_values(self) -> dict[int, bool]:
+        """Single-attribute terms as ``{index: yes/no}`` (for decoding a partial code)."""
+        out: dict[int, bool] = {}
+        for t in self.terms:
+            if len(t.attrs) == 1:
+                out[t.attrs[0]] = not t.negated
+            elif t.negated:
+                out.update({i: False for i in t.attrs})
+        return out
+
+
+_NEG = re.compile(r"^(?:not\b|!|-)\s*", re.IGNORECASE)
+
+
+def parse_query(text: str | None, schema: AttributeSchema, negated: str | None = None) -> AttributeQuery:
+    """Parse ``text`` (and an optional comma list of ``negated`` terms) against ``schema``."""
+    terms: list[Term] = []
+    for raw, force_neg in ((text or "", False), (negated or "", True)):
+        for part in raw.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            neg = force_neg
+            m = _NEG.match(part)
+            if m:
+                neg, part = True, part[m.end():].strip()
+            if not part:
+                raise QueryError("'not' must be followed by an attribute")
+            idx: list[int] = []
+            for name in part.split("|"):
+                name = name.strip()
+                if not name:
+                    raise QueryError(f"empty alternative in {part!r}")
+                idx.extend(_resolve(name, schema))
+            uniq = tuple(dict.fromkeys(idx))
+            terms.append(Term(("not " if neg else "") + part, uniq, neg))
+    return AttributeQuery(tuple(terms))
+
+
+def _resolve(name: str, schema: AttributeSchema) -> list[int]:
+    if name in schema._index:
+        return [schema.index(name)]
+    for c in schema.composites:
+        if c.name == name:
+            return [schema.index(n) for n in c.any_of]
+    close = [n for n in schema.names + [c.name for c in schema.composites] if n.lower() == name.lower()]
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise QueryError(f"unknown attribute {name!r} for the {schema.name} schema{hint}")
+
+
+@dataclass
+class TermScores:
+    """Per-term distances of N items: ``dist int32 (T, N)``, ``opposite int32 (T, N)``."""
+
+    dist: np.ndarray
+    opposite: np.ndarray
+    masked_bits: int = 0
+    per_term_bits: list[int] = field(default_factory=list)
+
+    @property
+    def total(self) -> np.ndarray:
+        """``int32 (N,)`` masked Hamming distance summed over terms."""
+        return self.dist.sum(0, dtype=np.int32) if len(self.dist) else np.zeros(self.dist.shape[1:], np.int32)
+
+
+def score_terms(query: AttributeQuery, segments: np.ndarray, decoder: Decoder) -> TermScores:
+    """Distances of every item for every term, reading only the queried attribute columns.
+
+    ``segments``: ``uint8 (N, A)`` from :func:`attribute_segments` (or a column-major copy).
+    ``opposite`` is the distance to the opposite answer, used to tell a match (closer to
+    the asked value) from a mismatch in explanations.
+    """
+    pat = decoder.patterns()
+    k = decoder.layout.bits_per_attr
+    n = segments.shape[0]
+    dist = np.zeros((len(query.terms), n), dtype=np.int32)
+    opp = np.zeros_like(dist)
+    per_bits = []
+    for ti, t in enumerate(query.terms):
+        cols = [segments[:, i] for i in t.attrs]
+        if t.negated:
+            for c, i in zip(cols, t.attrs):
+                dist[ti] += segment_distance(c, pat[i, 0])
+            # opposite of "none of them" is "the closest one of them"
+            opp[ti] = np.min([segment_distance(c, pat[i, 1]) for c, i in zip(cols, t.attrs)], axis=0)
+            per_bits.append(k * len(t.attrs))
+        else:
+            dist[ti] = np.min([segment_distance(c, pat[i, 1]) for c, i in zip(cols, t.attrs)], axis=0)
+            # opposite of "any of them" is "none of them"
+            for c, i in zip(cols, t.attrs):
+                opp[ti] += segment_distance(c, pat[i, 0])
+            per_bits.append(k)
+    return TermScores(dist, opp, int(sum(per_bits)), per_bits)
