@@ -120,8 +120,6 @@ def cmd_bench_encode(args: argparse.Namespace) -> int:
     from .core.datasets import load_folder
     from .core.encode import encode_arrays, encode_paths
 
-    t = subprocess.run([sys.executable, "-X", "importtime", "-c", "import deepssh_gui.core"],
-                       capture_output=True, text=True)
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import deepssh_gui.core"], check=True)
     import_s = time.perf_counter() - t0
@@ -157,6 +155,126 @@ def cmd_bench_encode(args: argparse.Namespace) -> int:
     }
     print(json.dumps(out, indent=2))
     return 0
+
+
+def _eval_set(args, model):
+    """The labelled evaluation set and its decoded images, aligned."""
+    from .core.datasets import load_dataset
+    from .core.datasets.split import split_train_val
+    from .core.progress import TqdmProgress
+    from .core.train import preload_images
+
+    data = load_dataset(args.dataset, args.root, args.subsets.split(",") if args.subsets else None)
+    if data.schema.names != model.schema.names:
+        raise DeepSSHError(f"{model.name} was trained with the {model.schema.name} schema; "
+                           f"the {args.dataset} labels do not match it")
+    if args.split != "all":
+        train_set, val_set = split_train_val(data)
+        data = val_set if args.split == "val" else train_set
+    if not len(data):
+        raise DeepSSHError("the evaluation set is empty")
+    bar = TqdmProgress("decode images")
+    images, ok = preload_images(data.paths, model.config.input_hw, bar)
+    bar.close()
+    if not ok.all():
+        print(f"skipping {int((~ok).sum())} unreadable images", file=sys.stderr)
+    return data.subset(ok), images[ok]
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .core.atomic import atomic_write_text
+    from .core.checkpoint import load_model
+    from .core.evaluation import evaluate
+    from .core.plots import plot_cmc, plot_semantic
+    from .core.progress import TqdmProgress
+
+    model = load_model(args.model)
+    data, images = _eval_set(args, model)
+    t0 = time.perf_counter()
+    bar = TqdmProgress("evaluate", unit="step")
+    report = evaluate(model, data, images, baselines=not args.no_baselines, progress=bar)
+    bar.close()
+    report.update({"dataset": args.dataset, "split": args.split, "subsets": args.subsets or "all",
+                   "seconds": round(time.perf_counter() - t0, 1),
+                   "date": time.strftime("%Y-%m-%d"), "command": "deepssh " + " ".join(shlex.quote(a) for a in sys.argv[1:])})
+    atomic_write_text(args.out, json.dumps(report, indent=1, default=float))
+    if args.plots:
+        Path(args.plots).mkdir(parents=True, exist_ok=True)
+        plot_cmc(report, Path(args.plots) / "cmc.png")
+        plot_semantic(report, Path(args.plots) / "semantic_rank.png")
+    print(_summary(report))
+    return 0
+
+
+def _summary(report: dict) -> str:
+    lines = [f"{report['model']['name']} ({report['model']['nbits']} bits) on {report['n_images']} images, "
+             f"{report['n_identities']} identities"]
+    for key, r in report["retrieval"].items():
+        lines.append(f"  {key:<15} mAP {100 * r['mAP']:5.1f}  rank-1 {100 * r['rank1']:5.1f}  "
+                     f"rank-5 {100 * r['rank5']:5.1f}  ({r['n_queries']} queries)")
+    lines.append(f"  attribute mA from code bits: {100 * report['attributes']['mA']:.1f}")
+    if "decoder_reconstruction" in report:
+        lines.append(f"  decoder reconstruction accuracy: {100 * report['decoder_reconstruction']['overall']:.1f}")
+        sem = report["semantic_queries"]
+        lines.append("  semantic rank-5 by #attributes: " + ", ".join(
+            f"{n}:{100 * v:.1f}" for n, v in zip(sem["n_attributes"], sem["rank5"])))
+    for k, v in report.get("targets", {}).items():
+        lines.append(f"  {k}: {v:.3f}" if v is not None else f"  {k}: n/a")
+    return "\n".join(lines)
+
+
+def cmd_bits_table(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .core.atomic import atomic_write_text
+    from .core.checkpoint import load_model
+    from .core.datasets import load_dataset
+    from .core.datasets.split import split_train_val
+    from .core.evaluation import evaluate
+    from .core.heads import pooled_features, train_heads
+    from .core.plots import plot_bits
+    from .core.progress import TqdmProgress
+    from .core.train import preload_images
+
+    base = load_model(args.model)
+    data = load_dataset(args.dataset, args.root)
+    train_set, val_set = split_train_val(data)
+    tr_img, ok = preload_images(train_set.paths, base.config.input_hw)
+    train_set, tr_img = train_set.subset(ok), tr_img[ok]
+    va_img, ok = preload_images(val_set.paths, base.config.input_hw)
+    val_set, va_img = val_set.subset(ok), va_img[ok]
+    feats = np.concatenate([pooled_features(base.net, tr_img), pooled_features(base.net, tr_img, flip=True)])
+    rows = []
+    out_dir = Path(args.out_dir)
+    for nbits in [int(b) for b in args.bits.split(",")]:
+        t0 = time.perf_counter()
+        path = out_dir / f"{base.name}_heads{nbits}.pt"
+        bar = TqdmProgress(f"heads {nbits}", unit="epoch")
+        train_heads(base, nbits, train_set, tr_img, str(path), epochs=args.epochs, progress=bar, features=feats,
+                    command="deepssh " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
+        bar.close()
+        rep = evaluate(load_model(path), val_set, va_img, baselines=True, n_attrs=(1, 4, 16))
+        r = {"nbits": nbits, "bits_per_attr": rep["model"]["bits_per_attr"],
+             "binary_mAP": rep["retrieval"]["binary_hamming"]["mAP"],
+             "binary_rank1": rep["retrieval"]["binary_hamming"]["rank1"],
+             "float_mAP": rep["retrieval"]["float_cosine"]["mAP"],
+             "lsh_mAP": rep["retrieval"]["imagenet_lsh"]["mAP"],
+             "attr_mA": rep["attributes"]["mA"],
+             "decoder_reconstruction": rep.get("decoder_reconstruction", {}).get("overall"),
+             "head_train_seconds": round(time.perf_counter() - t0, 1)}
+        rows.append(r)
+        print(json.dumps(r), flush=True)
+    table = {"date": time.strftime("%Y-%m-%d"), "base_model": base.name, "base_hash": base.hash,
+             "command": "deepssh " + " ".join(shlex.quote(a) for a in sys.argv[1:]), "rows": rows}
+    atomic_write_text(out_dir / "bits_table.json", json.dumps(table, indent=1))
+    plot_bits(rows, out_dir / "map_vs_bits.png")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(args.model, args.images, args.attributes, args.probe, args.top)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -198,6 +316,37 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--subsets")
     d.add_argument("--val-fraction", type=float, default=0.2)
     d.set_defaults(func=cmd_fit_decoder)
+
+    v = sub.add_parser("evaluate", help="retrieval, attribute and semantic-query evaluation with baselines")
+    v.add_argument("--model", default=str(default_model_path()))
+    v.add_argument("--dataset", default="peta", choices=["peta", "market1501", "dukemtmc"])
+    v.add_argument("--root", required=True)
+    v.add_argument("--subsets")
+    v.add_argument("--split", default="val", choices=["val", "train", "all"],
+                   help="which part of the identity split to evaluate (default: val; 'all' for held-out data)")
+    v.add_argument("--no-baselines", action="store_true")
+    v.add_argument("--out", required=True, help="report.json")
+    v.add_argument("--plots", help="folder for PNG plots")
+    v.set_defaults(func=cmd_evaluate)
+
+    bt = sub.add_parser("bits-table", help="train heads of several code lengths on a model's backbone and evaluate")
+    bt.add_argument("--model", default=str(default_model_path()))
+    bt.add_argument("--dataset", default="peta", choices=["peta"])
+    bt.add_argument("--root", required=True)
+    bt.add_argument("--bits", default="128,256,512,1024,2048")
+    bt.add_argument("--epochs", type=int, default=30)
+    bt.add_argument("--out-dir", required=True)
+    bt.set_defaults(func=cmd_bits_table)
+
+    from .demo import DEMO_CROPS
+
+    m = sub.add_parser("demo", help="encode the bundled demo crops and run example searches")
+    m.add_argument("--model", default=str(default_model_path()))
+    m.add_argument("--images", default=str(DEMO_CROPS))
+    m.add_argument("--attributes", default="lowerBody:dark, upperBody:dark")
+    m.add_argument("--probe", help="one of the images to use as the photo query")
+    m.add_argument("--top", type=int, default=5)
+    m.set_defaults(func=cmd_demo)
 
     b = sub.add_parser("bench-encode", help="measure encoding speed, peak memory and core import time")
     b.add_argument("--model", default=str(default_model_path()))

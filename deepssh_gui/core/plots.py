@@ -1,0 +1,77 @@
+"""PNG plots for evaluation reports (matplotlib with the Agg backend; no display needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+LABELS = {"binary_hamming": "DeepSSH binary (Hamming)", "float_cosine": "same network, float (cosine)",
+          "imagenet_lsh": "ImageNet MobileNetV2 + LSH", "hsv_histogram": "striped HSV histogram"}
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_cmc(report: dict, path: str | Path) -> None:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for key, r in report["retrieval"].items():
+        cmc = r["cmc"]
+        ax.plot(range(1, len(cmc) + 1), [100 * c for c in cmc], marker=".",
+                label=f"{LABELS.get(key, key)} (mAP {100 * r['mAP']:.1f})")
+    ax.set_xlabel("rank")
+    ax.set_ylabel("matching rate (%)")
+    ax.set_title(f"CMC, {report['model']['name']} on {report.get('dataset', '')} ({report['n_images']} images)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_semantic(report: dict, path: str | Path) -> None:
+    sem = report.get("semantic_queries")
+    if not sem:
+        return
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    n = sem["n_attributes"]
+    for key, label in (("rank1", "rank-1"), ("rank5", "rank-5"), ("precision_at_10", "attribute precision@10")):
+        ax.plot(n, [100 * (v or 0) for v in sem[key]], marker="o", label=label)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(n)
+    ax.set_xticklabels([str(x) for x in n])
+    ax.set_xlabel("number of attributes in the query")
+    ax.set_ylabel("%")
+    ax.set_title("Attribute-only queries built from a person's true attributes")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_bits(rows: list[dict], path: str | Path) -> None:
+    """``rows``: ``{"nbits", "binary_mAP", "float_mAP", "lsh_mAP"}`` per code length."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    bits = [r["nbits"] for r in rows]
+    for key, label in (("binary_mAP", "DeepSSH binary"), ("lsh_mAP", "ImageNet + LSH"), ("float_mAP", "float (cosine)")):
+        if all(r.get(key) is not None for r in rows):
+            ax.plot(bits, [100 * r[key] for r in rows], marker="o", label=label)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(bits)
+    ax.set_xticklabels([str(b) for b in bits])
+    ax.set_xlabel("code length (bits)")
+    ax.set_ylabel("mAP (%)")
+    ax.set_title("mAP against code length (PETA validation split)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
