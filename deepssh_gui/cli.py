@@ -271,6 +271,108 @@ def cmd_bits_table(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_time(text: str | None) -> float | None:
+    """Seconds: a number, or an ISO date-time (converted to a Unix timestamp)."""
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        raise DeepSSHError(f"cannot read time {text!r}: give seconds or an ISO date-time") from None
+
+
+def cmd_gallery_build(args: argparse.Namespace) -> int:
+    from .core.checkpoint import load_model
+    from .core.gallery import Gallery
+    from .core.ingest import build_from_images, build_from_video
+    from .core.progress import TqdmProgress
+
+    if bool(args.images) == bool(args.video):
+        raise DeepSSHError("give exactly one of --images DIR or --video FILE")
+    model = load_model(args.model)
+    bar = TqdmProgress("gallery", unit="frame" if args.video else "img")
+    with Gallery.create(args.out, model) as g:
+        before = len(g)
+        try:
+            if args.images:
+                rep = build_from_images(g, model, args.images, progress=bar)
+            else:
+                rep = build_from_video(g, model, args.video, camera=args.camera, detector=args.detector,
+                                       tracker=args.tracker, best_per_track=args.best_per_track,
+                                       start_time=_parse_time(args.start_time) or 0.0, progress=bar)
+        except KeyboardInterrupt:
+            bar.close()
+            print(f"cancelled: the gallery keeps {len(g)} items; run the same command to resume", file=sys.stderr)
+            return 130
+        bar.close()
+        total = len(g)
+    print(f"gallery {args.out}: {total} items ({total - before} added, {rep.skipped_done} sources already done) "
+          f"in {rep.seconds:.1f} s")
+    if rep.video is not None:
+        v = rep.video
+        dur = v.frames_read / v.fps if v.fps else 0
+        speed = dur / rep.seconds if rep.seconds else 0
+        print(f"video: {v.frames_read} frames ({dur:.1f} s of footage at {v.fps:g} fps) -> {v.tracks} tracks, "
+              f"{v.crops} crops; ingest took {rep.seconds:.1f} s = {speed:.1f}x real time")
+        for n in v.notes:
+            print(f"warning: {n}", file=sys.stderr)
+    if rep.failed:
+        print(f"skipped {len(rep.failed)} unreadable files:", file=sys.stderr)
+        for p, why in rep.failed:
+            print(f"  {p}: {why}", file=sys.stderr)
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from .core.engine import SearchEngine, SearchRequest
+
+    if not (args.image or args.attributes or args.negate):
+        raise DeepSSHError("give --image, --attributes (and/or --not), or both")
+    eng = SearchEngine(args.gallery, args.model)
+    try:
+        res = eng.search(SearchRequest(attributes=args.attributes or "", negated=args.negate or "",
+                                       probe_image=args.image, camera=args.camera, t_from=_parse_time(args.t_from),
+                                       t_to=_parse_time(args.t_to), top=args.top, alpha=args.alpha))
+    finally:
+        eng.close()
+    if args.json:
+        print(json.dumps(result_to_json(res), indent=1))
+        return 0
+    print(f"{res.mode} search over {res.n_searched} items in {1000 * res.seconds:.1f} ms"
+          + (f"; query: {res.query.text}" if res.query else ""))
+    for rh in res.hits:
+        h, m = rh.hit, rh.meta
+        chips = " ".join(("✓" if t.matched else "✗" if t.matched is False else "?") + t.term for t in h.explanation)
+        where = f"{Path(m.source).name} frame {m.frame} t={m.timestamp:.1f}s" if m.frame is not None else Path(m.crop).name
+        d = " ".join(x for x in (f"photo={h.photo_distance}" if h.photo_distance is not None else "",
+                                 f"attr={h.attribute_distance}" if h.attribute_distance is not None else "") if x)
+        print(f"#{h.rank:<3} id {h.index:<6} {d:<20} cam {m.camera or '-':<10} {where}  {chips}")
+    return 0
+
+
+def result_to_json(res) -> dict:
+    return {
+        "mode": res.mode, "query": res.query.text, "probe_sha256": res.probe_sha256,
+        "seconds": res.seconds, "n_searched": res.n_searched, "masked_bits": res.masked_bits,
+        "hits": [{
+            "rank": rh.hit.rank, "id": rh.hit.index, "score": rh.hit.score,
+            "photo_distance": rh.hit.photo_distance, "attribute_distance": rh.hit.attribute_distance,
+            "explanation": [{"term": t.term, "matched": t.matched, "distance": t.distance, "bits": t.bits}
+                            for t in rh.hit.explanation],
+            "crop": rh.meta.crop, "thumb": rh.meta.thumb, "source": rh.meta.source,
+            "source_sha256": rh.meta.source_sha256, "camera": rh.meta.camera, "frame": rh.meta.frame,
+            "timestamp": rh.meta.timestamp, "bbox": rh.meta.bbox, "track": rh.meta.track,
+            "identity": rh.meta.identity,
+        } for rh in res.hits],
+    }
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -337,6 +439,33 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--epochs", type=int, default=30)
     bt.add_argument("--out-dir", required=True)
     bt.set_defaults(func=cmd_bits_table)
+
+    ga = sub.add_parser("gallery", help="build galleries").add_subparsers(dest="gallery_cmd", required=True)
+    gb = ga.add_parser("build", help="build or extend a gallery from a folder of crops or a video")
+    gb.add_argument("--model", default=str(default_model_path()))
+    gb.add_argument("--images", help="folder of crops (recursive)")
+    gb.add_argument("--video", help="video file")
+    gb.add_argument("--camera", help="camera name for video items (default: the file name)")
+    gb.add_argument("--detector", default="mog2", help="mog2 (fixed camera), hog, or a path to an .onnx detector")
+    gb.add_argument("--tracker", default="deepsort", choices=["deepsort", "iou"])
+    gb.add_argument("--best-per-track", type=int, default=3)
+    gb.add_argument("--start-time", help="wall-clock time of the first frame (seconds or ISO date-time)")
+    gb.add_argument("--out", required=True, help="gallery directory (created, or extended and resumed)")
+    gb.set_defaults(func=cmd_gallery_build)
+
+    se = sub.add_parser("search", help="search a gallery by photo, attributes, or both")
+    se.add_argument("--gallery", required=True)
+    se.add_argument("--model", default=str(default_model_path()))
+    se.add_argument("--image", help="probe photo")
+    se.add_argument("--attributes", help='query language, e.g. "carryingBackpack,lowerBody:dark"')
+    se.add_argument("--not", dest="negate", help="comma-separated attributes that must be absent")
+    se.add_argument("--camera")
+    se.add_argument("--from", dest="t_from")
+    se.add_argument("--to", dest="t_to")
+    se.add_argument("--top", type=int, default=20)
+    se.add_argument("--alpha", type=float, default=0.5, help="hybrid weight of the attribute part")
+    se.add_argument("--json", action="store_true")
+    se.set_defaults(func=cmd_search)
 
     from .demo import DEMO_CROPS
 

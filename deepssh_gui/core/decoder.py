@@ -136,5 +136,9 @@ class Decoder:
 
 
 def segment_distance(segments: np.ndarray, pattern: np.ndarray) -> np.ndarray:
-    """``uint8 (N,)`` Hamming distances between ``uint8 (N,)`` segments and one pattern byte."""
-    return _POP[segments ^ pattern]
+    """``uint8 (N,)`` Hamming distances between ``uint8 (N,)`` segments and one pattern byte.
+
+    One table lookup per item: the 256-entry table already holds popcount(x ^ pattern).
+    """
+    lut = _POP[np.arange(256, dtype=np.uint8) ^ np.uint8(pattern)]
+    return lut.take(segments)

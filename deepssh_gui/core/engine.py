@@ -1,0 +1,165 @@
+"""The search engine: one façade for the CLI, the GUI and the tests.
+
+``SearchEngine(model_path, gallery_path).search(SearchRequest(...)) -> SearchResult`` with
+plain dataclasses and numpy arrays only (no tensors, no Qt objects).
+
+Photo queries without filters go through the FAISS binary index. Its result is widened to
+every item tied with the k-th distance (a range search), then sorted by (distance, id),
+so rankings are deterministic even though FAISS does not order ties. Attribute queries
+read only the queried attributes' bytes from the ``uint8 (A, N)`` segment array.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DeepSSHError
+from .gallery import Gallery, ItemMeta
+from .query import AttributeQuery, parse_query
+from .search import DEFAULT_HYBRID_ALPHA, Hit, explain, top_k
+
+
+@dataclass
+class SearchRequest:
+    attributes: str = ""  # query language, e.g. "carryingBackpack, lowerBody:dark"
+    negated: str = ""  # extra comma-separated terms to negate
+    probe_image: str | None = None  # image file
+    probe_code: np.ndarray | None = None  # uint8 (nbytes,), e.g. "search with this hit"
+    probe_box: tuple[int, int, int, int] | None = None  # x, y, w, h inside the probe image
+    camera: str | None = None
+    t_from: float | None = None
+    t_to: float | None = None
+    top: int = 20
+    alpha: float = DEFAULT_HYBRID_ALPHA
+
+
+@dataclass
+class ResultHit:
+    hit: Hit
+    meta: ItemMeta
+    code: np.ndarray  # uint8 (nbytes,)
+    attr_scores: np.ndarray  # float32 (A,)
+
+
+@dataclass
+class SearchResult:
+    hits: list[ResultHit]
+    query: AttributeQuery
+    probe_sha256: str | None
+    seconds: float
+    n_searched: int
+    masked_bits: int = 0
+    mode: str = "photo"
+    notes: list[str] = field(default_factory=list)
+
+
+class SearchEngine:
+    """Loads a model (lazily, for probe images) and a gallery; answers searches."""
+
+    def __init__(self, gallery: str | Path, model: str | Path | None = None) -> None:
+        from .checkpoint import load_model
+
+        self.model = load_model(model) if model is not None else None
+        self.gallery = Gallery.open(gallery, self.model)
+        if self.model is None:
+            # A gallery can be searched by attributes with its own decoder only if we have the model.
+            raise DeepSSHError("a model is needed to search a gallery")
+        if self.model.decoder is None:
+            raise DeepSSHError(f"model {self.model.name} has no attribute decoder; run deepssh fit-decoder")
+        self.gallery.load()
+
+    @property
+    def schema(self):
+        return self.model.schema
+
+    def close(self) -> None:
+        self.gallery.close()
+
+    def encode_probe(self, path: str, box: tuple[int, int, int, int] | None = None) -> tuple[np.ndarray, str]:
+        """``(code uint8 (nbytes,), sha256)`` of a probe image (optionally a box inside it)."""
+        from .encode import encode_arrays
+        from .gallery import sha256_file
+        from .imageio import read_rgb, resize_rgb
+
+        img = read_rgb(path)
+        if box is not None:
+            x, y, w, h = (int(v) for v in box)
+            x0, y0 = max(0, x), max(0, y)
+            x1, y1 = min(img.shape[1], x + w), min(img.shape[0], y + h)
+            if x1 - x0 < 4 or y1 - y0 < 4:
+                raise DeepSSHError(f"the box {box} lies outside the {img.shape[1]}x{img.shape[0]} probe image")
+            img = img[y0:y1, x0:x1]
+        codes, _, _ = encode_arrays(self.model.net, resize_rgb(img, self.model.config.input_hw)[None])
+        return codes[0], sha256_file(path)
+
+    def search(self, req: SearchRequest) -> SearchResult:
+        t0 = time.perf_counter()
+        query = parse_query(req.attributes, self.schema, req.negated)
+        probe, probe_sha = req.probe_code, None
+        if req.probe_image:
+            probe, probe_sha = self.encode_probe(req.probe_image, req.probe_box)
+        if probe is None and not query:
+            raise DeepSSHError("give attributes, a probe image, or both")
+        g = self.gallery
+        n = len(g.codes)
+        cand = g.filter_ids(req.camera, req.t_from, req.t_to)
+        k = max(1, int(req.top))
+        scores = None
+        if not n or (cand is not None and not len(cand)):
+            hits: list[Hit] = []
+        elif probe is not None and not query:
+            hits = self._photo(probe, k, cand)
+        else:
+            from .query import score_terms
+
+            seg = g.segments.T  # (N, A) view; each attribute column is contiguous
+            scores = score_terms(query, seg if cand is None else seg[cand], self.model.decoder)
+            attr = scores.total
+            photo = None
+            if probe is not None:
+                from .layout import hamming
+
+                codes = g.codes if cand is None else g.codes[cand]
+                photo = hamming(probe[None], codes)[0]
+                mix = (1 - req.alpha) * photo / g.layout.nbits + req.alpha * attr / max(1, scores.masked_bits)
+            else:
+                mix = attr
+            local = top_k(mix, k)
+            ids = local if cand is None else cand[local]
+            hits = [Hit(int(i), r + 1, float(mix[j]), None if photo is None else int(photo[j]), int(attr[j]),
+                        explain(scores, query, int(j))) for r, (i, j) in enumerate(zip(ids, local))]
+        metas = g.items([h.index for h in hits])
+        codes = g.codes
+        att = g.attr_scores([h.index for h in hits])
+        out = [ResultHit(h, m, codes[h.index].copy(), att[r]) for r, (h, m) in enumerate(zip(hits, metas))]
+        mode = "hybrid" if probe is not None and query else "photo" if probe is not None else "attributes"
+        return SearchResult(out, query, probe_sha, time.perf_counter() - t0,
+                            n if cand is None else len(cand), scores.masked_bits if scores else 0, mode)
+
+    def _photo(self, probe: np.ndarray, k: int, cand: np.ndarray | None) -> list[Hit]:
+        g = self.gallery
+        q = np.ascontiguousarray(probe[None], dtype=np.uint8)
+        if cand is not None:
+            from .layout import hamming
+
+            d = hamming(q, g.codes[cand])[0]
+            local = top_k(d, k)
+            return [Hit(int(cand[j]), r + 1, float(d[j]), int(d[j]), None) for r, j in enumerate(local)]
+        index = g.index
+        kk = min(k, index.ntotal)
+        dist, ids = index.search(q, kk)
+        cut = int(dist[0, kk - 1])
+        # everything tied with the k-th distance may be ranked: fetch all of them, then sort
+        lims, rd, ri = index.range_search(q, cut + 1)
+        order = np.lexsort((ri, rd))[:kk]
+        return [Hit(int(ri[j]), r + 1, float(rd[j]), int(rd[j]), None) for r, j in enumerate(order)]
+
+    def similar_track(self, item_id: int) -> list[int]:
+        m = self.gallery.items([item_id])[0]
+        if m.track is None:
+            return [item_id]
+        return self.gallery.track_items(m.source, m.track)
