@@ -373,6 +373,24 @@ def result_to_json(res) -> dict:
     }
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .core.bench import run_bench
+    from .core.progress import TqdmProgress
+
+    bar = TqdmProgress("bench", unit="step")
+    res = run_bench(args.n, args.bits, args.queries, progress=bar)
+    bar.close()
+    if args.json:
+        print(json.dumps(res, indent=1))
+    else:
+        for k, v in res["latency"].items():
+            print(f"{k:<22} p50 {v['p50_ms']:8.3f} ms   p95 {v['p95_ms']:8.3f} ms")
+        for k, v in res.items():
+            if k != "latency":
+                print(f"{k}: {v}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -466,6 +484,13 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--alpha", type=float, default=0.5, help="hybrid weight of the attribute part")
     se.add_argument("--json", action="store_true")
     se.set_defaults(func=cmd_search)
+
+    bn = sub.add_parser("bench", help="search latency, index build/load time and memory on synthetic codes")
+    bn.add_argument("--n", type=int, default=1_000_000)
+    bn.add_argument("--bits", type=int, default=256)
+    bn.add_argument("--queries", type=int, default=50)
+    bn.add_argument("--json", action="store_true")
+    bn.set_defaults(func=cmd_bench)
 
     from .demo import DEMO_CROPS
 

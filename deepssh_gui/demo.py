@@ -29,7 +29,6 @@ def _fmt_hit(hit, paths, scores, names) -> str:
 def run_demo(model_path: str, images: str, attributes: str, probe: str | None, top: int = 5) -> int:
     from .core.checkpoint import load_model
     from .core.datasets import load_folder
-    from .core.decoder import attribute_segments
     from .core.encode import encode_paths
     from .core.query import parse_query
     from .core.search import rank_codes
@@ -44,17 +43,16 @@ def run_demo(model_path: str, images: str, attributes: str, probe: str | None, t
     enc = encode_paths(model, paths)
     print(f"encoded {len(enc.paths)} crops from {images} in {time.perf_counter() - t0:.1f} s"
           + (f" ({len(enc.failed)} unreadable)" if enc.failed else ""))
-    seg = attribute_segments(enc.codes, model.config.layout)
     names = model.schema.names
     q = parse_query(attributes, model.schema)
     print(f"\nattribute query: {q.text}")
-    for h in rank_codes(enc.codes, seg, model.decoder, query=q, k=top):
+    for h in rank_codes(enc.codes, model.decoder, query=q, k=top):
         print(_fmt_hit(h, enc.paths, enc.attr_scores, names))
     probe_idx = enc.paths.index(probe) if probe in enc.paths else 0
     print(f"\nphoto query: {Path(enc.paths[probe_idx]).name}")
-    for h in rank_codes(enc.codes, seg, model.decoder, probe=enc.codes[probe_idx], k=top):
+    for h in rank_codes(enc.codes, model.decoder, probe=enc.codes[probe_idx], k=top):
         print(_fmt_hit(h, enc.paths, enc.attr_scores, names))
     print(f"\nhybrid query: {Path(enc.paths[probe_idx]).name} + {q.text}")
-    for h in rank_codes(enc.codes, seg, model.decoder, probe=enc.codes[probe_idx], query=q, k=top):
+    for h in rank_codes(enc.codes, model.decoder, probe=enc.codes[probe_idx], query=q, k=top):
         print(_fmt_hit(h, enc.paths, enc.attr_scores, names))
     return 0

@@ -5,9 +5,10 @@ It is learned from training codes and their attribute labels: for attribute ``i`
 bits. A description decodes to the most likely bit values on the bits its attributes own;
 all other bits are masked out.
 
-Because every attribute owns ``k <= 8`` bits, an attribute's segment of a code fits in one
-byte. :func:`attribute_segments` extracts those bytes, ``uint8 (N, A)``, so a masked query
-reads one byte per attribute per item instead of the whole code.
+Every attribute owns ``k`` bits with ``k`` dividing 8, so its bits sit inside one byte of the
+packed code. :class:`AttributeColumns` keeps the leading code bytes that hold attribute
+bits column-major (``uint8 (n_attr_bytes, N)``), so a masked query reads one contiguous byte
+column per queried attribute, through a 256-entry table, and nothing else.
 """
 
 from __future__ import annotations
@@ -135,10 +136,32 @@ class Decoder:
         return hashlib.sha256(self.bit_prob.tobytes() + self.support.tobytes()).hexdigest()
 
 
-def segment_distance(segments: np.ndarray, pattern: np.ndarray) -> np.ndarray:
-    """``uint8 (N,)`` Hamming distances between ``uint8 (N,)`` segments and one pattern byte.
+class AttributeColumns:
+    """The attribute bytes of N codes, column-major: ``columns uint8 (n_attr_bytes, N)``."""
 
-    One table lookup per item: the 256-entry table already holds popcount(x ^ pattern).
-    """
-    lut = _POP[np.arange(256, dtype=np.uint8) ^ np.uint8(pattern)]
-    return lut.take(segments)
+    def __init__(self, columns: np.ndarray, layout: CodeLayout) -> None:
+        if columns.shape[0] != layout.n_attr_bytes:
+            raise ValueError(f"expected {layout.n_attr_bytes} attribute byte columns, got {columns.shape[0]}")
+        self.columns = columns
+        self.layout = layout
+
+    @classmethod
+    def from_codes(cls, codes: np.ndarray, layout: CodeLayout) -> "AttributeColumns":
+        return cls(np.ascontiguousarray(np.asarray(codes, np.uint8)[:, : layout.n_attr_bytes].T), layout)
+
+    def __len__(self) -> int:
+        return self.columns.shape[1]
+
+    def take(self, rows: np.ndarray) -> "AttributeColumns":
+        return AttributeColumns(np.ascontiguousarray(self.columns[:, rows]), self.layout)
+
+    def distance(self, i: int, pattern: int) -> np.ndarray:
+        """``uint8 (N,)``: Hamming distance of attribute ``i``'s bits to ``pattern`` (its k-bit value).
+
+        One lookup per item: the table maps a whole code byte to popcount of the attribute's
+        bits XOR the pattern.
+        """
+        byte, shift = self.layout.attr_byte(i)
+        mask = (1 << self.layout.bits_per_attr) - 1
+        lut = _POP[((np.arange(256) >> shift) & mask) ^ int(pattern)].astype(np.uint8)
+        return lut.take(self.columns[byte])

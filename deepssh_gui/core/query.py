@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .decoder import Decoder, segment_distance
+from .decoder import AttributeColumns, Decoder
 from .schema import AttributeSchema
 
 
@@ -100,44 +100,60 @@ def _resolve(name: str, schema: AttributeSchema) -> list[int]:
 
 @dataclass
 class TermScores:
-    """Per-term distances of N items: ``dist int32 (T, N)``, ``opposite int32 (T, N)``."""
+    """Per-term distances of N items: ``dist uint8 (T, N)``.
+
+    The distance to each term's *opposite* answer is only needed to explain the few hits
+    shown, so :meth:`opposite` computes it for selected rows instead of for all N.
+    """
 
     dist: np.ndarray
-    opposite: np.ndarray
-    masked_bits: int = 0
-    per_term_bits: list[int] = field(default_factory=list)
+    masked_bits: int
+    per_term_bits: list[int]
+    query: AttributeQuery
+    cols: AttributeColumns
+    patterns: np.ndarray  # uint8 (A, 2)
 
     @property
     def total(self) -> np.ndarray:
         """``int32 (N,)`` masked Hamming distance summed over terms."""
-        return self.dist.sum(0, dtype=np.int32) if len(self.dist) else np.zeros(self.dist.shape[1:], np.int32)
+        if not len(self.dist):
+            return np.zeros(len(self.cols), np.int32)
+        if len(self.dist) == 1:
+            return self.dist[0].astype(np.int32)
+        return self.dist.sum(0, dtype=np.int32)
+
+    def opposite(self, rows: np.ndarray) -> np.ndarray:
+        """``int32 (T, len(rows))``: distance of each term's opposite answer at ``rows``."""
+        sub = self.cols.take(np.asarray(rows, dtype=np.int64))
+        out = np.zeros((len(self.query.terms), len(sub)), np.int32)
+        for ti, t in enumerate(self.query.terms):
+            yes = [sub.distance(i, self.patterns[i, 1]) for i in t.attrs]
+            no = [sub.distance(i, self.patterns[i, 0]) for i in t.attrs]
+            # opposite of "any of them" is "none of them", and vice versa
+            out[ti] = np.min(yes, axis=0) if t.negated else np.sum(no, axis=0, dtype=np.int32)
+        return out
 
 
-def score_terms(query: AttributeQuery, segments: np.ndarray, decoder: Decoder) -> TermScores:
-    """Distances of every item for every term, reading only the queried attribute columns.
+def score_terms(query: AttributeQuery, cols: AttributeColumns, decoder: Decoder) -> TermScores:
+    """Distances of every item for every term, reading only the queried attributes' bytes.
 
-    ``segments``: ``uint8 (N, A)`` from :func:`attribute_segments` (or a column-major copy).
-    ``opposite`` is the distance to the opposite answer, used to tell a match (closer to
-    the asked value) from a mismatch in explanations.
+    A positive term takes the closest alternative's distance to its "yes" pattern; a negated
+    term sums the alternatives' distances to their "no" patterns.
     """
     pat = decoder.patterns()
     k = decoder.layout.bits_per_attr
-    n = segments.shape[0]
-    dist = np.zeros((len(query.terms), n), dtype=np.int32)
-    opp = np.zeros_like(dist)
+    dist = np.zeros((len(query.terms), len(cols)), dtype=np.uint8)
     per_bits = []
     for ti, t in enumerate(query.terms):
-        cols = [segments[:, i] for i in t.attrs]
         if t.negated:
-            for c, i in zip(cols, t.attrs):
-                dist[ti] += segment_distance(c, pat[i, 0])
-            # opposite of "none of them" is "the closest one of them"
-            opp[ti] = np.min([segment_distance(c, pat[i, 1]) for c, i in zip(cols, t.attrs)], axis=0)
+            d = cols.distance(t.attrs[0], pat[t.attrs[0], 0])
+            for i in t.attrs[1:]:
+                d = d + cols.distance(i, pat[i, 0])  # <= 11 alternatives x 8 bits: fits uint8
             per_bits.append(k * len(t.attrs))
         else:
-            dist[ti] = np.min([segment_distance(c, pat[i, 1]) for c, i in zip(cols, t.attrs)], axis=0)
-            # opposite of "any of them" is "none of them"
-            for c, i in zip(cols, t.attrs):
-                opp[ti] += segment_distance(c, pat[i, 0])
+            d = cols.distance(t.attrs[0], pat[t.attrs[0], 1])
+            for i in t.attrs[1:]:
+                np.minimum(d, cols.distance(i, pat[i, 1]), out=d)
             per_bits.append(k)
-    return TermScores(dist, opp, int(sum(per_bits)), per_bits)
+        dist[ti] = d
+    return TermScores(dist, int(sum(per_bits)), per_bits, query, cols, pat)

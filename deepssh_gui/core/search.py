@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .decoder import Decoder
+from .decoder import AttributeColumns, Decoder
 from .layout import hamming
 from .query import AttributeQuery, TermScores, score_terms
 
@@ -48,33 +48,52 @@ class Hit:
     explanation: tuple[TermMatch, ...] = field(default_factory=tuple)
 
 
-def explain(scores: TermScores, query: AttributeQuery, i: int) -> tuple[TermMatch, ...]:
+def explain_rows(scores: TermScores, rows: np.ndarray) -> list[tuple[TermMatch, ...]]:
+    """Explanations for the items at ``rows`` (positions in the scored arrays)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if not len(rows):
+        return []
+    opp = scores.opposite(rows)
     out = []
-    for t, term in enumerate(query.terms):
-        d, o = int(scores.dist[t, i]), int(scores.opposite[t, i])
-        out.append(TermMatch(term.text, None if d == o else d < o, d, scores.per_term_bits[t]))
-    return tuple(out)
+    for j, r in enumerate(rows):
+        ms = []
+        for t, term in enumerate(scores.query.terms):
+            d, o = int(scores.dist[t, r]), int(opp[t, j])
+            ms.append(TermMatch(term.text, None if d == o else d < o, d, scores.per_term_bits[t]))
+        out.append(tuple(ms))
+    return out
 
 
 def top_k(score: np.ndarray, k: int, candidates: np.ndarray | None = None) -> np.ndarray:
-    """Indices of the ``k`` smallest scores, ties by index; ``candidates`` restricts the pool."""
+    """Indices of the ``k`` smallest scores, ties by index; ``candidates`` restricts the pool.
+
+    Everything strictly better than the k-th score is kept, then the ties at the k-th score
+    in index order, so the result is exactly the first k of a stable sort, in O(N).
+    """
     idx = np.arange(score.shape[0]) if candidates is None else np.asarray(candidates)
-    s = score[idx]
+    s = score if candidates is None else score[idx]
     if k < s.shape[0]:
-        # argpartition is O(N); then a stable sort of the small head (plus all ties at the cut)
-        cut = np.partition(s, k - 1)[k - 1]
-        keep = np.flatnonzero(s <= cut)
+        if np.issubdtype(s.dtype, np.integer) and s.size and int(s.max()) - int(s.min()) < 1 << 16:
+            lo = int(s.min())
+            cum = np.cumsum(np.bincount((s - lo).astype(np.int64)))  # Hamming distances: small integers
+            cut = lo + int(np.searchsorted(cum, k))
+        else:
+            cut = np.partition(s, k - 1)[k - 1]
+        better = np.flatnonzero(s < cut)
+        tied = np.flatnonzero(s == cut)[: k - len(better)]
+        keep = np.concatenate([better, tied])
         idx, s = idx[keep], s[keep]
     order = np.lexsort((idx, s))[:k]
     return idx[order]
 
 
-def rank_codes(codes: np.ndarray, segments: np.ndarray, decoder: Decoder | None, *,
+def rank_codes(codes: np.ndarray, decoder: Decoder | None, *,
                probe: np.ndarray | None = None, query: AttributeQuery | None = None, k: int = 20,
                alpha: float = DEFAULT_HYBRID_ALPHA, candidates: np.ndarray | None = None) -> list[Hit]:
     """Rank ``codes uint8 (N, nbytes)`` against a probe code ``uint8 (nbytes,)`` and/or a query.
 
-    ``segments`` is ``uint8 (N, A)`` (attribute bytes). Attribute queries need a decoder.
+    Attribute queries need a decoder. (The engine uses the same scoring on a gallery's
+    stored attribute columns; this function serves small in-memory sets.)
     """
     query = query or AttributeQuery()
     if probe is None and not query:
@@ -83,15 +102,15 @@ def rank_codes(codes: np.ndarray, segments: np.ndarray, decoder: Decoder | None,
         raise ValueError("this model has no attribute decoder; attribute queries are unavailable")
     nbits = codes.shape[1] * 8
     photo = hamming(probe[None], codes)[0] if probe is not None else None
-    scores = score_terms(query, segments, decoder) if query else None
+    scores = score_terms(query, AttributeColumns.from_codes(codes, decoder.layout), decoder) if query else None
     attr = scores.total if scores is not None else None
     if photo is not None and attr is not None:
         score = (1 - alpha) * photo / nbits + alpha * attr / max(1, scores.masked_bits)
     else:
         score = photo if photo is not None else attr
     idx = top_k(score, k, candidates)
+    why = explain_rows(scores, idx) if scores is not None else [()] * len(idx)
     return [Hit(int(i), r + 1, float(score[i]),
                 None if photo is None else int(photo[i]),
-                None if attr is None else int(attr[i]),
-                explain(scores, query, int(i)) if scores is not None else ())
+                None if attr is None else int(attr[i]), why[r])
             for r, i in enumerate(idx)]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from deepssh_gui.core.datasets.base import Sample, SampleSet
-from deepssh_gui.core.decoder import Decoder, attribute_segments
+from deepssh_gui.core.decoder import AttributeColumns, Decoder
 from deepssh_gui.core.encode import encode_arrays
 from deepssh_gui.core.evaluation import evaluate, semantic_report
 from deepssh_gui.core.plots import plot_cmc, plot_semantic
@@ -65,7 +65,7 @@ def test_semantic_queries_find_people_with_distinct_codes():
     codes = pack_bits(bits)
     dec = Decoder.fit(codes, labels, lay)
     samples = [Sample(str(i), f"X/{i}", "X") for i in range(16)]
-    rep = semantic_report(samples, labels, attribute_segments(codes, lay), dec, n_attrs=(1, 10))
+    rep = semantic_report(samples, labels, AttributeColumns.from_codes(codes, lay), dec, n_attrs=(1, 10))
     assert rep["n_attributes"] == [1, 10]
     assert rep["rank1"][1] == 1.0 and rep["precision_at_10"][1] == pytest.approx(0.1)
     assert rep["rank1"][0] < 1.0  # one attribute cannot single out one of 16 people

@@ -28,7 +28,7 @@ def test_bit_order_is_big_endian_per_byte():
 def test_default_layout_leaves_identity_bits(nbits):
     k = default_bits_per_attr(nbits, 57)
     lay = CodeLayout(nbits, 57, k)
-    assert 1 <= k <= 8
+    assert k in (1, 2, 4, 8)
     assert nbits - lay.n_attr_bits >= nbits // 4
     assert lay.attr_bits(56).stop == lay.identity_bits.start
 
@@ -38,5 +38,7 @@ def test_layout_validation():
         CodeLayout(100, 10, 1)
     with pytest.raises(ValueError, match="no identity bits"):
         CodeLayout(128, 64, 2)
+    with pytest.raises(ValueError, match="one of"):
+        CodeLayout(256, 10, 3)
     with pytest.raises(ValueError, match="mismatch"):
         hamming(np.zeros((1, 16), np.uint8), np.zeros((1, 32), np.uint8))

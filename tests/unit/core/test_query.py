@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from deepssh_gui.core.decoder import Decoder, attribute_segments
+from deepssh_gui.core.decoder import AttributeColumns, Decoder
 from deepssh_gui.core.layout import CodeLayout, pack_bits
 from deepssh_gui.core.query import QueryError, parse_query, score_terms
 from deepssh_gui.core.schema import PETA
@@ -52,7 +52,7 @@ def test_scores_and_or_not():
         _code({"carryingBackpack"}),                     # not dark lower body
         _code({"lowerBodyBlue", "accessoryHat"}),        # dark lower, no backpack, hat
     ])
-    seg = attribute_segments(codes, LAY)
+    seg = AttributeColumns.from_codes(codes, LAY)
     q = parse_query("carryingBackpack, lowerBody:dark", PETA)
     s = score_terms(q, seg, dec)
     assert s.dist.tolist() == [[0, 0, 2], [0, 2, 0]]
@@ -60,4 +60,4 @@ def test_scores_and_or_not():
     assert s.masked_bits == 4
     # negation: the hat wearer is 2 bits from "no hat", the others 0
     s2 = score_terms(parse_query("not accessoryHat", PETA), seg, dec)
-    assert s2.dist.tolist() == [[0, 0, 2]] and s2.opposite.tolist() == [[2, 2, 0]]
+    assert s2.dist.tolist() == [[0, 0, 2]] and s2.opposite(np.arange(3)).tolist() == [[2, 2, 0]]

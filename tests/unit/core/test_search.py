@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deepssh_gui.core.decoder import Decoder, attribute_segments
+from deepssh_gui.core.decoder import Decoder
 from deepssh_gui.core.layout import CodeLayout, hamming, pack_bits
 from deepssh_gui.core.query import parse_query
 from deepssh_gui.core.schema import PETA
@@ -23,7 +23,7 @@ def _gallery(n=64, seed=0):
     rng = np.random.default_rng(seed)
     bits = rng.integers(0, 2, (n, LAY.nbits), dtype=np.uint8)
     codes = pack_bits(bits)
-    return codes, attribute_segments(codes, LAY), bits
+    return codes, None, bits
 
 
 @given(st.integers(0, 2**31 - 1), st.integers(1, 64))
@@ -31,7 +31,7 @@ def _gallery(n=64, seed=0):
 def test_photo_ranking_matches_brute_force(seed, k):
     codes, seg, bits = _gallery(64, seed % 1000)
     probe = codes[seed % 64]
-    hits = rank_codes(codes, seg, None, probe=probe, k=k)
+    hits = rank_codes(codes, None, probe=probe, k=k)
     brute = (bits != bits[seed % 64]).sum(1)
     assert [h.photo_distance for h in hits] == sorted(brute)[:k]  # same distances, ties allowed
     for h in hits:
@@ -49,7 +49,7 @@ def test_masked_distance_equals_brute_force_on_masked_bits(seed):
     q = parse_query("carryingBackpack, personalMale, not accessoryHat", PETA)
     part = dec.decode(q.attribute_values())
     brute = ((bits != part.bits[None]) & (part.mask[None] == 1)).sum(1)
-    hits = rank_codes(codes, seg, dec, query=q, k=64)
+    hits = rank_codes(codes, dec, query=q, k=64)
     assert sorted(h.attribute_distance for h in hits) == sorted(brute)
     for h in hits:
         assert h.attribute_distance == brute[h.index]
@@ -63,12 +63,11 @@ def test_explanation_and_hybrid():
     bits[3, LAY.attr_bits(b)] = 1
     bits[5, LAY.attr_bits(b)] = 0
     codes = pack_bits(bits)
-    seg = attribute_segments(codes, LAY)
     q = parse_query("carryingBackpack", PETA)
-    hits = {h.index: h for h in rank_codes(codes, seg, dec, query=q, k=8)}
+    hits = {h.index: h for h in rank_codes(codes, dec, query=q, k=8)}
     assert hits[3].explanation[0].matched is True and hits[3].explanation[0].distance == 0
     assert hits[5].explanation[0].matched is False and hits[5].explanation[0].distance == 2
-    hy = rank_codes(codes, seg, dec, probe=codes[5], query=q, k=8, alpha=0.5)
+    hy = rank_codes(codes, dec, probe=codes[5], query=q, k=8, alpha=0.5)
     for h in hy:
         assert h.score == pytest.approx(0.5 * h.photo_distance / 256 + 0.5 * h.attribute_distance / 2)
 
@@ -76,9 +75,9 @@ def test_explanation_and_hybrid():
 def test_errors():
     codes, seg, _ = _gallery(4)
     with pytest.raises(ValueError, match="needs a probe"):
-        rank_codes(codes, seg, None)
+        rank_codes(codes, None)
     with pytest.raises(ValueError, match="no attribute decoder"):
-        rank_codes(codes, seg, None, query=parse_query("personalMale", PETA))
+        rank_codes(codes, None, query=parse_query("personalMale", PETA))
 
 
 def test_top_k_keeps_all_ties_at_the_cut_and_candidates():

@@ -1,0 +1,164 @@
+"""Galleries and the search engine on tiny crops with a random-weight model."""
+
+import os
+import sqlite3
+
+import numpy as np
+import pytest
+
+from deepssh_gui.core.decoder import Decoder
+from deepssh_gui.core.engine import SearchEngine, SearchRequest
+from deepssh_gui.core.gallery import Gallery, GalleryError
+from deepssh_gui.core.ingest import build_from_images
+from deepssh_gui.core.layout import hamming
+from deepssh_gui.core.progress import Cancelled
+
+
+@pytest.fixture()
+def model_with_decoder(tiny_model_path, tmp_path):
+    """The tiny model saved again with a decoder (so attribute queries work)."""
+    from deepssh_gui.core.checkpoint import load_model, save_model
+
+    m = load_model(tiny_model_path)
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 256, (64, m.config.nbits // 8), dtype=np.uint8)
+    labels = (rng.random((64, len(m.schema))) < 0.3).astype(np.int8)
+    dec = Decoder.fit(codes, labels, m.config.layout)
+    path = tmp_path / "m.pt"
+    save_model(path, m.net, m.schema, {"command": "test"}, dec)
+    return path
+
+
+def _build(model_path, crops_dir, out):
+    from deepssh_gui.core.checkpoint import load_model
+
+    m = load_model(model_path)
+    with Gallery.create(out, m) as g:
+        rep = build_from_images(g, m, str(crops_dir))
+    return m, rep
+
+
+def test_build_search_and_explain(model_with_decoder, crops_dir, tmp_path):
+    (crops_dir / "broken.jpg").write_bytes(b"not an image")
+    m, rep = _build(model_with_decoder, crops_dir, tmp_path / "g")
+    assert rep.added == 8 and len(rep.failed) == 1 and "not an image" in rep.failed[0][1]
+    eng = SearchEngine(tmp_path / "g", model_with_decoder)
+    try:
+        g = eng.gallery
+        assert len(g) == 8 and g.codes.shape == (8, 16)
+        assert {x.camera for x in g.items(range(8))} == {"c1", "c2"}  # from Market-style names
+        # photo search: the probe's own crop comes first at distance 0
+        probe = g.items([3])[0].crop
+        res = eng.search(SearchRequest(probe_image=probe, top=8))
+        assert res.mode == "photo" and res.hits[0].hit.photo_distance == 0
+        brute = hamming(g.codes[res.hits[0].hit.index][None], g.codes)[0]
+        assert [h.hit.photo_distance for h in res.hits] == sorted(brute.tolist())
+        assert res.probe_sha256 and len(res.probe_sha256) == 64
+        # attribute search with explanation
+        res = eng.search(SearchRequest(attributes="personalMale, not carryingBackpack", top=8))
+        assert res.mode == "attributes" and len(res.hits) == 8
+        assert [h.hit.attribute_distance for h in res.hits] == sorted(h.hit.attribute_distance for h in res.hits)
+        for h in res.hits:
+            assert [t.term for t in h.hit.explanation] == ["personalMale", "not carryingBackpack"]
+            assert sum(t.distance for t in h.hit.explanation) == h.hit.attribute_distance
+        # filters: camera
+        res = eng.search(SearchRequest(attributes="personalMale", camera="c2", top=8))
+        assert {h.meta.camera for h in res.hits} == {"c2"} and res.n_searched == 4
+        # hybrid
+        res = eng.search(SearchRequest(attributes="personalMale", probe_image=probe, top=3))
+        assert res.mode == "hybrid" and res.hits[0].hit.photo_distance is not None
+    finally:
+        eng.close()
+
+
+def test_resume_skips_done_and_appends(model_with_decoder, crops_dir, tmp_path):
+    _build(model_with_decoder, crops_dir, tmp_path / "g")
+    from deepssh_gui.core.datasets import load_folder
+    from tests.conftest import write_png
+
+    write_png(crops_dir / "c" / "0100_c3s1_000001_01.png", (9, 9, 9))
+    m, rep = _build(model_with_decoder, crops_dir, tmp_path / "g")
+    assert rep.added == 1 and rep.skipped_done == 8
+    with Gallery.open(tmp_path / "g", m) as g:
+        g.load()
+        assert len(g) == 9 and g.index.ntotal == 9
+
+
+def test_cancel_keeps_finished_batches(model_with_decoder, crops_dir, tmp_path):
+    from deepssh_gui.core.checkpoint import load_model
+
+    m = load_model(model_with_decoder)
+    calls = {"n": 0}
+
+    def cancel():
+        calls["n"] += 1
+        return calls["n"] > 1  # let the first batch finish
+
+    with Gallery.create(tmp_path / "g", m) as g:
+        with pytest.raises(Cancelled):
+            build_from_images(g, m, str(crops_dir), batch_size=3, cancel=cancel)
+        assert len(g) == 3
+    m2, rep = _build(model_with_decoder, crops_dir, tmp_path / "g")
+    assert rep.skipped_done == 3 and rep.added == 5
+
+
+def test_other_model_is_refused(model_with_decoder, crops_dir, tmp_path):
+    import torch
+
+    from deepssh_gui.core.checkpoint import load_model, save_model
+
+    _build(model_with_decoder, crops_dir, tmp_path / "g")
+    m = load_model(model_with_decoder)
+    with torch.no_grad():
+        m.net.id_hash.bias += 1
+    other = tmp_path / "other.pt"
+    save_model(other, m.net, m.schema, {}, m.decoder)
+    with pytest.raises(GalleryError, match="was built by model m"):
+        SearchEngine(tmp_path / "g", other)
+
+
+def test_full_disk_leaves_gallery_intact(model_with_decoder, crops_dir, tmp_path, monkeypatch):
+    import errno
+
+    from deepssh_gui.core import gallery as gal
+
+    _build(model_with_decoder, crops_dir, tmp_path / "g")
+    from tests.conftest import write_png
+
+    write_png(crops_dir / "z" / "x.png", (1, 2, 3))
+    real = gal.Path.write_bytes
+
+    def full(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(gal.Path, "write_bytes", full)
+    from deepssh_gui.core.checkpoint import load_model
+
+    m = load_model(model_with_decoder)
+    with Gallery.open(tmp_path / "g", m) as g:
+        with pytest.raises(GalleryError, match="disk is full"):
+            build_from_images(g, m, str(crops_dir))
+        assert len(g) == 8
+    monkeypatch.setattr(gal.Path, "write_bytes", real)
+    assert not list((tmp_path / "g").rglob("*.tmp"))
+    m2, rep = _build(model_with_decoder, crops_dir, tmp_path / "g")
+    assert rep.added == 1
+
+
+def test_not_a_gallery_and_version(tmp_path, model_with_decoder, crops_dir):
+    with pytest.raises(GalleryError, match="not a DeepSSH gallery"):
+        Gallery.open(tmp_path)
+    _build(model_with_decoder, crops_dir, tmp_path / "g")
+    with sqlite3.connect(tmp_path / "g" / "gallery.sqlite") as c:
+        c.execute("UPDATE info SET value = '99' WHERE key = 'format_version'")
+    with pytest.raises(GalleryError, match="format version 99"):
+        Gallery.open(tmp_path / "g")
+
+
+def test_stale_index_is_rebuilt(model_with_decoder, crops_dir, tmp_path):
+    m, _ = _build(model_with_decoder, crops_dir, tmp_path / "g")
+    os.remove(tmp_path / "g" / "index.faiss")
+    with Gallery.open(tmp_path / "g", m) as g:
+        g.load()
+        assert g.index.ntotal == 8
+    assert (tmp_path / "g" / "index.faiss").exists()
