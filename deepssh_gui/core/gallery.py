@@ -192,6 +192,23 @@ class Gallery:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    # ------------------------------------------------------------------ paths
+
+    def rel(self, path: str | os.PathLike) -> str:
+        """How a file path is stored: relative to the gallery folder (so a gallery can move
+        together with its footage), absolute when on another drive."""
+        p = os.path.abspath(path)
+        try:
+            return os.path.relpath(p, self.root.resolve())
+        except ValueError:
+            return p
+
+    def resolve(self, stored: str | None) -> str | None:
+        """The usable path of a stored (possibly relative) path."""
+        if stored is None:
+            return None
+        return stored if os.path.isabs(stored) else os.path.normpath(str(self.root.resolve() / stored))
+
     # ------------------------------------------------------------------ size and sources
 
     def __len__(self) -> int:
@@ -359,7 +376,8 @@ class Gallery:
         for i in ids:
             r = rows[i]
             bbox = None if r[8] is None else (r[8], r[9], r[10], r[11])
-            out.append(ItemMeta(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bbox, r[12], r[13]))
+            out.append(ItemMeta(r[0], self.resolve(r[1]), self.resolve(r[2]), self.resolve(r[3]), r[4], r[5], r[6],
+                                r[7], bbox, r[12], r[13]))
         return out
 
     def attr_scores(self, ids) -> np.ndarray:
@@ -390,7 +408,7 @@ class Gallery:
 
     def track_items(self, source: str, track: int) -> list[int]:
         return [r[0] for r in self.conn.execute(
-            "SELECT id FROM items WHERE source = ? AND track = ? ORDER BY id", (source, track))]
+            "SELECT id FROM items WHERE source = ? AND track = ? ORDER BY id", (self.rel(source), track))]
 
     def cameras(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT camera FROM items WHERE camera IS NOT NULL ORDER BY 1")]

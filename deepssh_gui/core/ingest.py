@@ -57,7 +57,7 @@ def build_from_images(gallery: Gallery, model: LoadedModel, images: str, batch_s
     paths = [str(Path(p).resolve()) for p in load_folder(images)]
     todo = []
     for p in paths:
-        if gallery.source_status(p) in ("done", "failed"):
+        if gallery.source_status(gallery.rel(p)) in ("done", "failed"):
             rep.skipped_done += 1
         else:
             todo.append(p)
@@ -74,7 +74,7 @@ def build_from_images(gallery: Gallery, model: LoadedModel, images: str, batch_s
                 ok_paths.append(p)
             except ImageError as exc:
                 rep.failed.append((p, exc.reason))
-                sources.append((p, "", "image", "failed", exc.reason, 0))
+                sources.append((gallery.rel(p), "", "image", "failed", exc.reason, 0))
         items = []
         if imgs:
             arr = np.stack(imgs)
@@ -82,9 +82,10 @@ def build_from_images(gallery: Gallery, model: LoadedModel, images: str, batch_s
             for p, img, c, sc in zip(ok_paths, arr, codes, scores):
                 sha = sha256_file(p)
                 cam, ident = _crop_meta(p)
-                items.append(NewItem(crop=p, source=p, source_sha256=sha, code=c, attr_scores=sc,
-                                     thumb_jpeg=_jpeg(resize_rgb(img, THUMB_HW)), camera=cam, identity=ident))
-                sources.append((p, sha, "image", "done", None, 1))
+                items.append(NewItem(crop=gallery.rel(p), source=gallery.rel(p), source_sha256=sha, code=c,
+                                     attr_scores=sc, thumb_jpeg=_jpeg(resize_rgb(img, THUMB_HW)), camera=cam,
+                                     identity=ident))
+                sources.append((gallery.rel(p), sha, "image", "done", None, 1))
         gallery.add_batch(items, sources)
         rep.added += len(items)
         progress(min(total, s + batch_size), total, f"{rep.added} added")
@@ -104,11 +105,12 @@ def build_from_video(gallery: Gallery, model: LoadedModel, video: str, camera: s
     """
     t0 = time.perf_counter()
     rep = BuildReport(video=VideoReport())
-    src = str(Path(video).resolve())
-    if not os.path.isfile(src):
+    src_abs = str(Path(video).resolve())
+    if not os.path.isfile(src_abs):
         from .errors import DeepSSHError
 
         raise DeepSSHError(f"video {video!r} does not exist")
+    src = gallery.rel(src_abs)
     status = gallery.source_status(src)
     if status == "done":
         rep.skipped_done = 1
@@ -117,9 +119,9 @@ def build_from_video(gallery: Gallery, model: LoadedModel, video: str, camera: s
     if status == "partial":
         row = [s for s in gallery.sources() if s["path"] == src][0]
         start_frame = int(row["detail"] or 0)
-    sha = sha256_file(src)
-    cam = camera or Path(src).stem
-    stem = re.sub(r"[^\w.-]+", "_", Path(src).stem)
+    sha = sha256_file(src_abs)
+    cam = camera or Path(src_abs).stem
+    stem = re.sub(r"[^\w.-]+", "_", Path(src_abs).stem)
     crop_dir = gallery.root / "crops" / stem
     crop_dir.mkdir(parents=True, exist_ok=True)
     hw = model.config.input_hw
@@ -127,7 +129,7 @@ def build_from_video(gallery: Gallery, model: LoadedModel, video: str, camera: s
     row = gallery.conn.execute("SELECT MAX(track) FROM items WHERE source = ?", (src,)).fetchone()
     track_offset = int(row[0] or 0) if start_frame else 0
     cv2 = import_cv2()
-    for frame_done, crops, final_chunk in iter_video_tracks(src, detector, tracker, best_per_track, start_frame=start_frame,
+    for frame_done, crops, final_chunk in iter_video_tracks(src_abs, detector, tracker, best_per_track, start_frame=start_frame,
                                                report=rep.video, progress=progress, cancel=cancel):
         items = []
         if crops:
@@ -140,7 +142,7 @@ def build_from_video(gallery: Gallery, model: LoadedModel, video: str, camera: s
                 final = crop_dir / name
                 ok, buf = cv2.imencode(".jpg", c.crop_bgr, [cv2.IMWRITE_JPEG_QUALITY, 92])
                 atomic_write_bytes(final, buf.tobytes())
-                items.append(NewItem(crop=str(final), source=src, source_sha256=sha, code=code, attr_scores=sc,
+                items.append(NewItem(crop=gallery.rel(final), source=src, source_sha256=sha, code=code, attr_scores=sc,
                                      thumb_jpeg=_jpeg(resize_rgb(np.ascontiguousarray(rgb), THUMB_HW)),
                                      camera=cam, frame=c.frame, timestamp=start_time + c.timestamp,
                                      bbox=c.box, track=tid))
