@@ -11,7 +11,16 @@ from pathlib import Path
 from .core.errors import DeepSSHError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-DEMO_CROPS = PACKAGE_DIR.parent / "resources" / "demo" / "crops"
+def _resources() -> Path:
+    import sys
+
+    base = Path(getattr(sys, "_MEIPASS", PACKAGE_DIR.parent))  # inside a PyInstaller bundle
+    return base / "resources"
+
+
+DEMO_CROPS = _resources() / "demo" / "crops"
+DEMO_GALLERY = _resources() / "demo" / "gallery"
+DEMO_VIDEO = _resources() / "demo" / "vtest.avi"
 
 
 def _fmt_hit(hit, paths, scores, names) -> str:

@@ -117,6 +117,7 @@ def run_bench(n: int = 1_000_000, nbits: int = 256, queries: int = 50, seed: int
         g.load()
         eng = SearchEngine.__new__(SearchEngine)  # the engine without a network: codes are synthetic
         eng.gallery, eng.model = g, _BenchModel(synthetic_decoder(layout))
+        eng._lock = __import__("threading").Lock()
         from .engine import SearchRequest
 
         rng = np.random.default_rng(seed + 1)

@@ -11,6 +11,7 @@ read only the queried attributes' byte columns (see :class:`.decoder.AttributeCo
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,7 @@ class SearchEngine:
         if self.model.decoder is None:
             raise DeepSSHError(f"model {self.model.name} has no attribute decoder; run deepssh fit-decoder")
         self.gallery.load()
+        self._lock = threading.Lock()
 
     @property
     def schema(self):
@@ -97,6 +99,10 @@ class SearchEngine:
         return codes[0], sha256_file(path)
 
     def search(self, req: SearchRequest) -> SearchResult:
+        with self._lock:  # one search at a time: SQLite and the probe encoder are shared
+            return self._search(req)
+
+    def _search(self, req: SearchRequest) -> SearchResult:
         t0 = time.perf_counter()
         query = parse_query(req.attributes, self.schema, req.negated)
         probe, probe_sha = req.probe_code, None

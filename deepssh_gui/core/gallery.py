@@ -134,7 +134,7 @@ class Gallery:
         try:
             root.mkdir(parents=True, exist_ok=True)
             (root / "thumbs").mkdir(exist_ok=True)
-            conn = sqlite3.connect(root / DB_NAME)
+            conn = sqlite3.connect(root / DB_NAME, check_same_thread=False)
         except OSError as exc:
             raise GalleryError(f"cannot create gallery {str(root)!r}: {exc.strerror or exc}") from None
         except sqlite3.Error as exc:
@@ -161,7 +161,8 @@ class Gallery:
         ro = read_only or not os.access(root, os.W_OK) or not os.access(db, os.W_OK)
         try:
             uri = f"file:{db.resolve()}?mode=ro" if ro else f"file:{db.resolve()}"
-            conn = sqlite3.connect(uri, uri=True)
+            # the GUI searches from worker threads; the engine serialises access with a lock
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
             info = dict(conn.execute("SELECT key, value FROM info").fetchall())
         except sqlite3.Error as exc:
             raise GalleryError(f"gallery database {str(db)!r} is damaged or not SQLite: {exc}") from None

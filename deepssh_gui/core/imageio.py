@@ -56,6 +56,15 @@ def read_rgb(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndarra
     return arr
 
 
+def check_image_file(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> tuple[int, int]:
+    """``(width, height)`` of a readable image; decodes it fully to catch truncation.
+
+    Raises :class:`ImageError` like :func:`read_rgb`.
+    """
+    img = read_rgb(path, max_pixels)
+    return img.shape[1], img.shape[0]
+
+
 def import_cv2():
     """Import OpenCV without letting it redirect Qt to its own plugin folder.
 

@@ -1,0 +1,95 @@
+"""Starting the GUI: arguments, QApplication set-up, and the scripted screenshot mode."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def _fix_qt_plugin_path() -> None:
+    """opencv-python points QT_QPA_PLATFORM_PLUGIN_PATH at its own Qt plugins, which are
+    incompatible with PySide6's; drop it (and import cv2 now, through the guarded import)."""
+    from ..core.imageio import import_cv2
+
+    val = os.environ.get("QT_QPA_PLATFORM_PLUGIN_PATH", "")
+    if "cv2" in val:
+        os.environ.pop("QT_QPA_PLATFORM_PLUGIN_PATH")
+    import_cv2()
+    val = os.environ.get("QT_QPA_PLATFORM_PLUGIN_PATH", "")
+    if "cv2" in val:
+        os.environ.pop("QT_QPA_PLATFORM_PLUGIN_PATH")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from ..cli import default_model_path
+    from ..demo import DEMO_GALLERY
+
+    ap = argparse.ArgumentParser(prog="deepssh-gui", description="DeepSSH forensic person search (desktop)")
+    ap.add_argument("--gallery", help=f"gallery folder (default: the last one, else the demo {DEMO_GALLERY})")
+    ap.add_argument("--model", default=str(default_model_path()))
+    ap.add_argument("--attributes", default="", help="start with this query ticked")
+    ap.add_argument("--probe", help="start with this probe photo")
+    ap.add_argument("--top", type=int, default=200)
+    ap.add_argument("--screenshot", help="render the window with the query's results to this PNG and exit")
+    ap.add_argument("--size", default="1500x900", help="window size for --screenshot")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    _fix_qt_plugin_path()
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from ..demo import DEMO_GALLERY
+    from .main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName("DeepSSH")
+    app.setApplicationName("deepssh-gui")
+    gallery = args.gallery
+    if gallery is None and not args.screenshot:
+        last = QSettings().value("gallery/last")
+        gallery = last if last and Path(last, "gallery.sqlite").is_file() else None
+    gallery = gallery or str(DEMO_GALLERY)
+    t0 = time.perf_counter()
+    win = MainWindow(args.model, gallery, top=args.top)
+    if args.screenshot:
+        w, h = (int(x) for x in args.size.lower().split("x"))
+        win.resize(w, h)
+        win.quiet_errors = True
+    win.show()
+    state = {"applied": False, "t_ready": None}
+
+    def tick() -> None:
+        if win.engine is None and not win.last_error:
+            return
+        if not state["applied"]:
+            state["applied"] = True
+            state["t_ready"] = time.perf_counter() - t0
+            if args.attributes:
+                win.attributes.set_query(args.attributes)
+            if args.probe:
+                win.probe.set_probe(args.probe)
+            return
+        if args.screenshot and not win.jobs.busy() and not win._debounce.isActive():
+            app.processEvents()
+            ok = win.grab().save(args.screenshot)
+            print(f"screenshot {args.screenshot}: {len(win.results.hits)} hits shown; window ready "
+                  f"{state['t_ready']:.2f} s after start" + ("" if ok else " (could not save)"))
+            if win.last_error:
+                print(f"error shown: {win.last_error.splitlines()[0]}", file=sys.stderr)
+            timer.stop()
+            win.close()
+            app.exit(0 if ok and not win.last_error else 1)
+
+    timer = QTimer()
+    timer.setInterval(50)
+    timer.timeout.connect(tick)
+    timer.start()
+    if args.screenshot:
+        QTimer.singleShot(120_000, lambda: (print("screenshot timed out", file=sys.stderr), app.exit(3)))
+    return app.exec()

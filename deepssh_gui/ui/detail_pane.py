@@ -1,0 +1,113 @@
+"""Details of one hit: larger crop, the source frame with its box, decoded attributes with
+scores, the other crops of its track, and "search with this as probe"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QScrollArea,
+                               QVBoxLayout, QWidget)
+
+from ..core.engine import ResultHit
+from .results_model import describe_hit
+
+
+def numpy_to_qimage(rgb: np.ndarray) -> QImage:
+    rgb = np.ascontiguousarray(rgb)
+    h, w, _ = rgb.shape
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()
+
+
+def read_source_frame(video: str, frame: int) -> np.ndarray | None:
+    """RGB frame ``uint8 (H, W, 3)`` of a video, or None (runs in a background job)."""
+    from ..core.imageio import import_cv2
+
+    cv2 = import_cv2()
+    cap = cv2.VideoCapture(video)
+    try:
+        cap.set(cv2.CAP_PROP_POS_FRAMES, int(frame))
+        ok, img = cap.read()
+    finally:
+        cap.release()
+    return img[:, :, ::-1].copy() if ok else None
+
+
+class DetailPane(QWidget):
+    searchWithProbe = Signal(object)  # noqa: N815 - the ResultHit to use as probe
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.title = QLabel("Open a hit to see its details")
+        self.title.setWordWrap(True)
+        self.crop = QLabel()
+        self.crop.setAlignment(Qt.AlignCenter)
+        self.crop.setMinimumSize(QSize(120, 240))
+        self.frame = QLabel()
+        self.frame.setAlignment(Qt.AlignCenter)
+        self.attrs = QListWidget()
+        self.track = QListWidget()
+        self.track.setViewMode(QListWidget.IconMode)
+        self.track.setIconSize(QSize(40, 80))
+        self.track.setFixedHeight(110)
+        self.track.setFlow(QListWidget.LeftToRight)
+        self.probe_btn = QPushButton("Search with this as probe")
+        self.probe_btn.setEnabled(False)
+        top = QHBoxLayout()
+        top.addWidget(self.crop)
+        top.addWidget(self.frame, 1)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.title)
+        lay.addLayout(top)
+        lay.addWidget(self.probe_btn)
+        lay.addWidget(QLabel("Decoded attributes (score from the code bits)"))
+        lay.addWidget(self.attrs, 1)
+        lay.addWidget(QLabel("Other crops of this track"))
+        lay.addWidget(self.track)
+        self.probe_btn.clicked.connect(lambda: self.current and self.searchWithProbe.emit(self.current))
+        self.current: ResultHit | None = None
+
+    def show_hit(self, rh: ResultHit, schema, track_items: list | None = None) -> None:
+        self.current = rh
+        self.probe_btn.setEnabled(True)
+        self.title.setText(describe_hit(rh).replace("\n", " · "))
+        pm = QPixmap(rh.meta.crop)
+        if pm.isNull() and rh.meta.thumb:
+            pm = QPixmap(rh.meta.thumb)
+        self.crop.setPixmap(pm.scaled(QSize(120, 240), Qt.KeepAspectRatio, Qt.SmoothTransformation))
+        self.frame.clear()
+        self.frame.setText("loading source frame…" if rh.meta.frame is not None else "")
+        self.attrs.clear()
+        order = np.argsort(-rh.attr_scores, kind="stable")
+        for i in order:
+            a = schema.attributes[i]
+            score = float(rh.attr_scores[i])
+            it = QListWidgetItem(f"{'●' if score >= 0.5 else '○'} {a.label}  {score:.2f}   ({a.name})")
+            it.setForeground(QColor("#111111") if score >= 0.5 else QColor("#777777"))
+            self.attrs.addItem(it)
+        self.track.clear()
+        for meta in track_items or []:
+            if meta.id == rh.meta.id:
+                continue
+            icon_pm = QPixmap(meta.thumb or meta.crop)
+            it = QListWidgetItem(f"f{meta.frame}")
+            it.setIcon(icon_pm)
+            self.track.addItem(it)
+
+    def show_frame(self, rgb: np.ndarray | None, rh: ResultHit) -> None:
+        if rh is not self.current:
+            return
+        if rgb is None:
+            self.frame.setText("source frame unavailable")
+            return
+        img = numpy_to_qimage(rgb)
+        if rh.meta.bbox:
+            p = QPainter(img)
+            p.setPen(QPen(QColor("#e8a317"), 3))
+            x, y, w, h = rh.meta.bbox
+            p.drawRect(x, y, w, h)
+            p.end()
+        self.frame.setPixmap(QPixmap.fromImage(img).scaled(QSize(360, 270), Qt.KeepAspectRatio,
+                                                           Qt.SmoothTransformation))

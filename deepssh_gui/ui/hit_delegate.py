@@ -1,0 +1,136 @@
+"""Paints one search hit: thumbnail, rank, distance, source, attribute chips and a bit strip.
+
+Chip states are told apart by colour AND by a glyph (✓ matched, ✗ not matched, ? undecided),
+so they read without colour vision.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen, QPixmap, QPixmapCache
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate
+
+from .results_model import HitRole, source_text
+
+CELL = QSize(210, 236)
+THUMB = QSize(80, 160)
+CHIP_COLOURS = {True: QColor("#1b7f3b"), False: QColor("#b3261e"), None: QColor("#6b6b6b")}
+CHIP_GLYPHS = {True: "✓", False: "✗", None: "?"}
+BIT_COLOURS = {  # (bit 0, bit 1)
+    "match": (QColor("#b9e6c5"), QColor("#1b7f3b")),
+    "miss": (QColor("#f6c3bf"), QColor("#b3261e")),
+    "attr": (QColor("#e4e4e4"), QColor("#8a8a8a")),
+    "id": (QColor("#dde6f3"), QColor("#3a5a8c")),
+}
+
+
+def load_thumb(path: str | None) -> QPixmap:
+    key = f"thumb:{path}"
+    pm = QPixmapCache.find(key)
+    if pm is None or pm.isNull():
+        pm = QPixmap(path) if path else QPixmap()
+        if pm.isNull():
+            pm = QPixmap(THUMB)
+            pm.fill(QColor("#cccccc"))
+        else:
+            pm = pm.scaled(THUMB, Qt.KeepAspectRatio, Qt.SmoothTransformation)
+        QPixmapCache.insert(key, pm)
+    return pm
+
+
+class HitDelegate(QStyledItemDelegate):
+    def __init__(self, label_for=lambda term: term, parent=None) -> None:
+        super().__init__(parent)
+        self.label_for = label_for
+
+    def sizeHint(self, option, index) -> QSize:  # noqa: N802 - Qt API
+        return CELL
+
+    def paint(self, painter: QPainter, option, index) -> None:
+        rh = index.data(HitRole)
+        if rh is None:
+            return
+        model = index.model()
+        painter.save()
+        r = option.rect.adjusted(3, 3, -3, -3)
+        selected = bool(option.state & QStyle.State_Selected)
+        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setPen(QPen(QColor("#2f6fd6") if selected else QColor("#c8c8c8"), 2 if selected else 1))
+        painter.setBrush(QColor("#eef3fc") if selected else QColor("#ffffff"))
+        painter.drawRoundedRect(r, 6, 6)
+
+        pm = load_thumb(rh.meta.thumb or rh.meta.crop)
+        painter.drawPixmap(r.x() + 6 + (THUMB.width() - pm.width()) // 2, r.y() + 6, pm)
+
+        x = r.x() + THUMB.width() + 12
+        w = r.right() - x - 4
+        font = QFont(option.font)
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(QColor("#111111"))
+        painter.drawText(QRect(x, r.y() + 4, w, 18), Qt.AlignLeft, f"#{rh.hit.rank}")
+        font.setBold(False)
+        small = QFont(option.font)
+        small.setPointSizeF(max(7.0, option.font.pointSizeF() - 1))
+        painter.setFont(small)
+        fm = QFontMetrics(small)
+        y = r.y() + 24
+        dist = []
+        if rh.hit.photo_distance is not None:
+            dist.append(f"photo d={rh.hit.photo_distance}")
+        if rh.hit.attribute_distance is not None:
+            dist.append(f"attr d={rh.hit.attribute_distance}")
+        for line in dist:
+            painter.drawText(QRect(x, y, w, 16), Qt.AlignLeft, line)
+            y += 16
+        painter.setPen(QColor("#444444"))
+        painter.drawText(QRect(x, y, w, 46), Qt.AlignLeft | Qt.TextWordWrap, source_text(rh))
+        y += 48
+
+        for t in rh.hit.explanation[:7]:
+            colour = CHIP_COLOURS[t.matched]
+            label = f"{CHIP_GLYPHS[t.matched]} {self.label_for(t.term)}"
+            label = fm.elidedText(label, Qt.ElideRight, w - 8)
+            chip = QRectF(x, y, min(w, fm.horizontalAdvance(label) + 10), 17)
+            painter.setPen(Qt.NoPen)
+            painter.setBrush(colour)
+            painter.drawRoundedRect(chip, 8, 8)
+            painter.setPen(QColor("#ffffff"))
+            painter.drawText(chip, Qt.AlignCenter, label)
+            y += 20
+        if len(rh.hit.explanation) > 7:
+            painter.setPen(QColor("#444444"))
+            painter.drawText(QRect(x, y, w, 16), Qt.AlignLeft, f"+{len(rh.hit.explanation) - 7} more")
+
+        self._bit_strip(painter, QRect(r.x() + 6, r.y() + THUMB.height() + 14, r.width() - 12,
+                                       r.bottom() - r.y() - THUMB.height() - 18), rh, model)
+        painter.restore()
+
+    def _bit_strip(self, painter: QPainter, area: QRect, rh, model) -> None:
+        """The code, 64 bits per row: attribute segments separated by gaps, queried bits coloured
+        by whether they equal the decoded pattern, identity bits in blue."""
+        lay, pat = getattr(model, "layout", None), getattr(model, "patterns", None)
+        if lay is None:
+            return
+        import numpy as np
+
+        bits = np.unpackbits(rh.code)
+        per_row = 64
+        cw = max(1.0, (area.width() - 8) / per_row)
+        ch = max(2.0, min(6.0, area.height() / max(1, lay.nbits // per_row) - 1))
+        k = lay.bits_per_attr
+        painter.setPen(Qt.NoPen)
+        for b in range(lay.nbits):
+            row, col = divmod(b, per_row)
+            if b < lay.n_attr_bits:
+                a = b // k
+                if a in model.query_attrs and pat is not None:
+                    want = (int(pat[a, int(model.query_attrs[a])]) >> (k - 1 - b % k)) & 1
+                    kind = "match" if bits[b] == want else "miss"
+                else:
+                    kind = "attr"
+            else:
+                kind = "id"
+            painter.setBrush(BIT_COLOURS[kind][int(bits[b])])
+            gap = 1 if (b < lay.n_attr_bits and b % k == k - 1) else 0
+            painter.drawRect(QRectF(area.x() + col * cw, area.y() + row * (ch + 1), cw - 0.15 - gap * 0.5, ch))

@@ -1,0 +1,302 @@
+"""The main window. It only assembles the parts and routes their signals to the engine
+through the background-job helper; no model, search or build work runs on the UI thread."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QInputDialog, QLabel, QListView, QMainWindow, QMessageBox,
+                               QProgressDialog, QSplitter, QVBoxLayout, QWidget)
+
+from ..core.engine import SearchEngine, SearchRequest
+from ..core.query import parse_query
+from .attribute_panel import AttributePanel
+from .detail_pane import DetailPane, read_source_frame
+from .hit_delegate import HitDelegate
+from .jobs import JobRunner
+from .probe_zone import ProbeZone
+from .results_model import HitRole, ResultsModel
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, model_path: str, gallery_path: str | None, top: int = 200) -> None:
+        super().__init__()
+        self.setWindowTitle("DeepSSH forensic person search")
+        self.model_path = model_path
+        self.top = top
+        self.jobs = JobRunner()
+        self.engine: SearchEngine | None = None
+        self.generation = 0  # results of older searches are dropped
+        self.pending_search = False
+        self.search_job = None
+        self.last_error = ""
+        self.probe_code = None  # from "search with this as probe"
+
+        self.attributes = AttributePanel()
+        self.probe = ProbeZone()
+        self.results = ResultsModel()
+        self.view = QListView()
+        self.view.setViewMode(QListView.IconMode)
+        self.view.setResizeMode(QListView.Adjust)
+        self.view.setUniformItemSizes(True)
+        self.view.setMovement(QListView.Static)
+        self.view.setSpacing(2)
+        self.view.setModel(self.results)
+        self.delegate = HitDelegate(self._label_for)
+        self.view.setItemDelegate(self.delegate)
+        self.detail = DetailPane()
+
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(QLabel("<b>Probe photo</b>"))
+        ll.addWidget(self.probe)
+        ll.addWidget(QLabel("<b>Attributes</b> (click: required → excluded → any)"))
+        ll.addWidget(self.attributes, 1)
+        split = QSplitter()
+        split.addWidget(left)
+        split.addWidget(self.view)
+        split.setStretchFactor(1, 1)
+        split.setSizes([280, 900])
+        self.setCentralWidget(split)
+        dock = QDockWidget("Details", self)
+        dock.setObjectName("details")
+        dock.setWidget(self.detail)
+        self.addDockWidget(Qt.RightDockWidgetArea, dock)
+
+        self.status_gallery = QLabel("no gallery")
+        self.status_model = QLabel("")
+        self.status_query = QLabel("")
+        for w in (self.status_gallery, self.status_model, self.status_query):
+            self.statusBar().addPermanentWidget(w)
+
+        self._menus()
+        self.attributes.queryChanged.connect(lambda q: self.request_search())
+        self.probe.probeChanged.connect(lambda p, b: self._probe_changed())
+        self.probe.probeCleared.connect(self._probe_changed)
+        self.probe.error.connect(self.show_error)
+        self.view.activated.connect(self.open_hit)
+        self.view.clicked.connect(self.open_hit)
+        self.detail.searchWithProbe.connect(self.search_with_hit)
+        self._debounce = QTimer(self, singleShot=True, interval=30)
+        self._debounce.timeout.connect(self._start_search)
+
+        settings = QSettings()
+        geo = settings.value("window/geometry")
+        if geo is not None:
+            self.restoreGeometry(geo)
+        else:
+            self.resize(QSize(1400, 860))
+        if gallery_path:
+            self.open_gallery(gallery_path)
+
+    # ------------------------------------------------------------------ menus
+
+    def _menus(self) -> None:
+        m = self.menuBar().addMenu("&Gallery")
+        self._action(m, "&Open gallery…", QKeySequence.Open, self.choose_gallery)
+        self._action(m, "Build from &folder…", "Ctrl+B", self.build_from_folder)
+        self._action(m, "Build from &video…", "Ctrl+Shift+B", self.build_from_video)
+        m.addSeparator()
+        self._action(m, "&Quit", QKeySequence.Quit, self.close)
+        s = self.menuBar().addMenu("&Search")
+        self._action(s, "&Paste probe", QKeySequence.Paste, self.probe.paste)
+        self._action(s, "Open &probe…", "Ctrl+P", self.probe.open_dialog)
+        self._action(s, "&Clear query", "Esc", self.clear_query)
+        self._action(s, "&Filter attributes", QKeySequence.Find, lambda: self.attributes.filter.setFocus())
+        self._action(s, "&Type a query…", "Ctrl+L", self.type_query)
+
+    def _action(self, menu, text, shortcut, slot) -> QAction:
+        a = QAction(text, self)
+        a.setShortcut(QKeySequence(shortcut))
+        a.triggered.connect(slot)
+        menu.addAction(a)
+        return a
+
+    # ------------------------------------------------------------------ gallery
+
+    def choose_gallery(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Open gallery")
+        if d:
+            self.open_gallery(d)
+
+    def open_gallery(self, path: str) -> None:
+        self.statusBar().showMessage(f"opening {path}…")
+
+        def work(progress, cancel):
+            return SearchEngine(path, self.model_path)
+
+        def done(engine: SearchEngine) -> None:
+            if self.engine is not None:
+                self.engine.close()
+            self.engine = engine
+            self.results.layout = engine.gallery.layout
+            self.results.patterns = engine.model.decoder.patterns()
+            self.attributes.set_schema(engine.schema)
+            self.status_gallery.setText(f"{Path(path).name}: {len(engine.gallery.codes)} crops")
+            self.status_model.setText(f"model {engine.model.name} · {engine.model.config.nbits} bits")
+            self.statusBar().showMessage("ready", 3000)
+            QSettings().setValue("gallery/last", str(path))
+            self.request_search()
+
+        self.jobs.start("open gallery", work, done, self.show_error)
+
+    def _build(self, title: str, fn) -> None:
+        out = QFileDialog.getExistingDirectory(self, f"{title}: choose (or create) the gallery folder")
+        if not out:
+            return
+        dlg = QProgressDialog(title, "Cancel", 0, 100, self)
+        dlg.setWindowModality(Qt.WindowModal)
+        dlg.setMinimumDuration(0)
+
+        def work(progress, cancel):
+            from ..core.checkpoint import load_model
+            from ..core.gallery import Gallery
+
+            model = load_model(self.model_path)
+            with Gallery.create(out, model) as g:
+                return fn(g, model, progress, cancel)
+
+        def prog(d, t, msg):
+            dlg.setMaximum(max(1, t))
+            dlg.setValue(d)
+            dlg.setLabelText(f"{title}: {msg}" if msg else title)
+
+        def finished(rep):
+            dlg.close()
+            extra = f"\n{len(rep.failed)} files could not be read." if rep.failed else ""
+            if rep.video is not None and rep.video.notes:
+                extra += "\n" + "\n".join(rep.video.notes)
+            QMessageBox.information(self, title, f"Added {rep.added} crops in {rep.seconds:.1f} s.{extra}")
+            self.open_gallery(out)
+
+        job = self.jobs.start(title, work, finished, lambda m: (dlg.close(), self.show_error(m)), prog)
+        job.cancelled.connect(lambda: (dlg.close(), self.statusBar().showMessage(
+            "build cancelled; finished batches are kept and the build can be resumed", 8000)))
+        dlg.canceled.connect(job.cancel)
+
+    def build_from_folder(self) -> None:
+        src = QFileDialog.getExistingDirectory(self, "Folder of crops")
+        if src:
+            from ..core.ingest import build_from_images
+
+            self._build("Build from folder", lambda g, m, p, c: build_from_images(g, m, src, progress=p, cancel=c))
+
+    def build_from_video(self) -> None:
+        src, _ = QFileDialog.getOpenFileName(self, "Video", "", "Video (*.avi *.mp4 *.mkv *.mov *.mpg);;All files (*)")
+        if src:
+            from ..core.ingest import build_from_video
+
+            self._build("Build from video", lambda g, m, p, c: build_from_video(g, m, src, progress=p, cancel=c))
+
+    # ------------------------------------------------------------------ searching
+
+    def _probe_changed(self) -> None:
+        self.probe_code = None
+        self.request_search()
+
+    def clear_query(self) -> None:
+        self.probe.clear()
+        self.attributes.clear()
+
+    def type_query(self) -> None:
+        text, ok = QInputDialog.getText(self, "Query", "Attributes (query language):", text=self.attributes.query())
+        if ok and self.engine is not None:
+            try:
+                parse_query(text, self.engine.schema)
+            except ValueError as exc:
+                self.show_error(str(exc))
+                return
+            self.attributes.set_query(text)
+
+    def search_with_hit(self, rh) -> None:
+        self.probe.clear()
+        self.probe_code = rh.code
+        self.request_search()
+
+    def request_search(self) -> None:
+        """Coalesce rapid toggles: one search at a time, the latest request wins."""
+        if self.engine is None:
+            return
+        self.generation += 1
+        self._debounce.start()
+
+    def _start_search(self) -> None:
+        if self.search_job is not None and self.search_job.running:
+            self.search_job.cancel()
+            self.pending_search = True
+            return
+        attrs = self.attributes.query()
+        if not attrs and self.probe.path is None and self.probe_code is None:
+            self.results.set_results([], {})
+            self.status_query.setText("tick attributes or drop a photo to search")
+            return
+        req = SearchRequest(attributes=attrs, probe_image=self.probe.path, probe_box=self.probe.box,
+                            probe_code=self.probe_code, top=self.top)
+        gen = self.generation
+        engine = self.engine
+        t0 = time.perf_counter()
+
+        def work(progress, cancel):
+            return engine.search(req)
+
+        def done(res) -> None:
+            self.search_job = None
+            if self.pending_search:
+                self.pending_search = False
+                self._start_search()
+            if gen != self.generation:
+                return  # a newer query has been asked for
+            q = parse_query(attrs, engine.schema)
+            self.results.set_results(res.hits, q.attribute_values())
+            ms = 1000 * (time.perf_counter() - t0)
+            self.status_query.setText(f"{res.mode}: {len(res.hits)} hits of {res.n_searched} in {ms:.0f} ms")
+            self.last_search_ms = ms
+
+        def failed(msg) -> None:
+            self.search_job = None
+            self.pending_search = False
+            self.show_error(msg)
+
+        self.search_job = self.jobs.start("search", work, done, failed)
+
+    # ------------------------------------------------------------------ details
+
+    def open_hit(self, index) -> None:
+        rh = index.data(HitRole)
+        if rh is None or self.engine is None:
+            return
+        g = self.engine.gallery
+        track = g.items(g.track_items(rh.meta.source, rh.meta.track)) if rh.meta.track is not None else []
+        self.detail.show_hit(rh, self.engine.schema, track)
+        if rh.meta.frame is not None:
+            self.jobs.start("frame", lambda progress, cancel: read_source_frame(rh.meta.source, rh.meta.frame),
+                            lambda rgb: self.detail.show_frame(rgb, rh))
+
+    def _label_for(self, term: str) -> str:
+        if self.engine is None:
+            return term
+        neg = term.startswith("not ")
+        name = term[4:] if neg else term
+        label = self.attributes.labels.get(name, name)
+        return f"not {label}" if neg else label
+
+    # ------------------------------------------------------------------ misc
+
+    def show_error(self, message: str) -> None:
+        self.last_error = message
+        self.statusBar().showMessage(message.splitlines()[0], 10000)
+        if not getattr(self, "quiet_errors", False):
+            QMessageBox.warning(self, "DeepSSH", message)
+
+    def closeEvent(self, e) -> None:  # noqa: N802 - Qt API
+        QSettings().setValue("window/geometry", self.saveGeometry())
+        for j in list(self.jobs.active):
+            j.cancel()
+        self.jobs.wait(5000)
+        if self.engine is not None:
+            self.engine.close()
+        super().closeEvent(e)

@@ -1,0 +1,62 @@
+"""The results list model: one row per search hit (``ResultHit`` dataclasses from the engine)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
+
+from ..core.engine import ResultHit
+
+HitRole = Qt.UserRole + 1
+
+
+class ResultsModel(QAbstractListModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hits: list[ResultHit] = []
+        self.layout = None  # CodeLayout of the gallery, for the bit strip
+        self.patterns = None  # uint8 (A, 2) decoded patterns
+        self.query_attrs: dict[int, bool] = {}  # attribute index -> asked yes/no
+
+    def set_results(self, hits: list[ResultHit], query_attrs: dict[int, bool]) -> None:
+        self.beginResetModel()
+        self.hits = list(hits)
+        self.query_attrs = dict(query_attrs)
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt API
+        return 0 if parent.isValid() else len(self.hits)
+
+    def data(self, index: QModelIndex, role: int = Qt.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self.hits):
+            return None
+        rh = self.hits[index.row()]
+        if role == HitRole:
+            return rh
+        if role == Qt.DisplayRole:
+            return f"#{rh.hit.rank} {Path(rh.meta.crop).name}"
+        if role == Qt.ToolTipRole:
+            return describe_hit(rh)
+        return None
+
+
+def describe_hit(rh: ResultHit) -> str:
+    h, m = rh.hit, rh.meta
+    lines = [f"rank {h.rank}, score {h.score:g}"]
+    if h.photo_distance is not None:
+        lines.append(f"photo Hamming distance {h.photo_distance}")
+    if h.attribute_distance is not None:
+        lines.append(f"attribute Hamming distance {h.attribute_distance}")
+    for t in h.explanation:
+        state = "matched" if t.matched else "NOT matched" if t.matched is False else "undecided"
+        lines.append(f"{t.term}: {state} ({t.distance}/{t.bits} bits differ)")
+    lines.append(source_text(rh))
+    return "\n".join(lines)
+
+
+def source_text(rh: ResultHit) -> str:
+    m = rh.meta
+    if m.frame is not None:
+        return f"{m.camera or Path(m.source).stem} · frame {m.frame} · {m.timestamp:.1f} s"
+    return f"{m.camera + ' · ' if m.camera else ''}{Path(m.crop).name}"
