@@ -74,3 +74,32 @@ def tiny_model(tiny_model_path):
     from deepssh_gui.core.checkpoint import load_model
 
     return load_model(tiny_model_path)
+
+
+@pytest.fixture()
+def model_with_decoder(tiny_model_path, tmp_path):
+    """The tiny model saved again with a decoder, so attribute queries work."""
+    from deepssh_gui.core.checkpoint import load_model, save_model
+    from deepssh_gui.core.decoder import Decoder
+
+    m = load_model(tiny_model_path)
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 256, (64, m.config.nbits // 8), dtype=np.uint8)
+    labels = (rng.random((64, len(m.schema))) < 0.3).astype(np.int8)
+    dec = Decoder.fit(codes, labels, m.config.layout)
+    path = tmp_path / "m.pt"
+    save_model(path, m.net, m.schema, {"command": "test"}, dec)
+    return path
+
+
+@pytest.fixture()
+def small_gallery(model_with_decoder, crops_dir, tmp_path):
+    """``(model path, gallery path)``: the 8 tiny crops encoded by the tiny model."""
+    from deepssh_gui.core.checkpoint import load_model
+    from deepssh_gui.core.gallery import Gallery
+    from deepssh_gui.core.ingest import build_from_images
+
+    m = load_model(model_with_decoder)
+    with Gallery.create(tmp_path / "gallery", m) as g:
+        build_from_images(g, m, str(crops_dir))
+    return model_with_decoder, tmp_path / "gallery"

@@ -14,21 +14,6 @@ from deepssh_gui.core.layout import hamming
 from deepssh_gui.core.progress import Cancelled
 
 
-@pytest.fixture()
-def model_with_decoder(tiny_model_path, tmp_path):
-    """The tiny model saved again with a decoder (so attribute queries work)."""
-    from deepssh_gui.core.checkpoint import load_model, save_model
-
-    m = load_model(tiny_model_path)
-    rng = np.random.default_rng(0)
-    codes = rng.integers(0, 256, (64, m.config.nbits // 8), dtype=np.uint8)
-    labels = (rng.random((64, len(m.schema))) < 0.3).astype(np.int8)
-    dec = Decoder.fit(codes, labels, m.config.layout)
-    path = tmp_path / "m.pt"
-    save_model(path, m.net, m.schema, {"command": "test"}, dec)
-    return path
-
-
 def _build(model_path, crops_dir, out):
     from deepssh_gui.core.checkpoint import load_model
 

@@ -1,0 +1,128 @@
+"""GUI behaviour with pytest-qt (offscreen): toggles, drops, chips, bad input, screenshot mode."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from deepssh_gui.core.engine import SearchRequest
+from deepssh_gui.ui.attribute_panel import EXCLUDED, REQUIRED
+from deepssh_gui.ui.main_window import MainWindow
+from tests.conftest import ROOT
+
+
+@pytest.fixture()
+def window(qtbot, small_gallery):
+    model, gallery = small_gallery
+    win = MainWindow(str(model), str(gallery))
+    win.quiet_errors = True
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.engine is not None, timeout=20000)
+    yield win
+    win.close()
+
+
+def _wait_results(qtbot, win):
+    qtbot.waitUntil(lambda: not win.jobs.busy() and not win._debounce.isActive(), timeout=20000)
+
+
+def test_toggling_attributes_changes_results_like_the_engine(qtbot, window):
+    window.attributes.set_state("personalMale", REQUIRED)
+    _wait_results(qtbot, window)
+    got = [rh.hit.index for rh in window.results.hits]
+    want = [rh.hit.index for rh in window.engine.search(SearchRequest(attributes="personalMale", top=200)).hits]
+    assert got == want and len(got) == 8
+    window.attributes.set_state("carryingBackpack", EXCLUDED)
+    _wait_results(qtbot, window)
+    res = window.engine.search(SearchRequest(attributes="personalMale, not carryingBackpack", top=200))
+    assert [rh.hit.index for rh in window.results.hits] == [rh.hit.index for rh in res.hits]
+    # chips (explanations shown) agree with the engine's
+    for shown, ref in zip(window.results.hits, res.hits):
+        assert shown.hit.explanation == ref.hit.explanation
+    assert window.status_query.text().startswith("attributes: 8 hits of 8")
+
+
+def test_clicking_cycles_tri_state(qtbot, window):
+    it = window.attributes.items["carryingBackpack"]
+    window.attributes._cycle(it)
+    assert window.attributes.query() == "carryingBackpack"
+    window.attributes._cycle(it)
+    assert window.attributes.query() == "not carryingBackpack"
+    window.attributes._cycle(it)
+    assert window.attributes.query() == ""
+    window.attributes.filter.setText("backp")
+    assert not window.attributes.items["carryingBackpack"].isHidden()
+    assert window.attributes.items["personalMale"].isHidden()
+
+
+def test_dropping_an_image_runs_a_probe_search(qtbot, window, crops_dir):
+    probe = str(sorted(crops_dir.rglob("*.png"))[5])
+    md = QMimeData()
+    md.setUrls([QUrl.fromLocalFile(probe)])
+    ev = QDropEvent(QPointF(10, 10), Qt.CopyAction, md, Qt.LeftButton, Qt.NoModifier)
+    window.probe.dropEvent(ev)
+    _wait_results(qtbot, window)
+    assert window.results.hits and window.results.hits[0].hit.photo_distance == 0
+    # random weights tie many codes at distance 0: the probe's own crop is among the ties
+    zero = [rh.meta.crop for rh in window.results.hits if rh.hit.photo_distance == 0]
+    assert any(os.path.samefile(c, probe) for c in zero)
+
+
+def test_bad_drop_keeps_previous_results(qtbot, window, tmp_path):
+    window.attributes.set_state("personalMale", REQUIRED)
+    _wait_results(qtbot, window)
+    before = [rh.hit.index for rh in window.results.hits]
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("definitely not a jpeg")
+    with qtbot.waitSignal(window.probe.error, timeout=5000) as sig:
+        ok = window.probe.set_probe(str(bad))
+    assert not ok and "not an image" in sig.args[0]
+    _wait_results(qtbot, window)
+    assert [rh.hit.index for rh in window.results.hits] == before
+    assert "not an image" in window.last_error
+
+
+def test_open_hit_shows_details_and_search_with_probe(qtbot, window):
+    window.attributes.set_state("personalMale", REQUIRED)
+    _wait_results(qtbot, window)
+    window.open_hit(window.results.index(2))
+    assert window.detail.current is window.results.hits[2]
+    assert window.detail.attrs.count() == len(window.engine.schema)
+    window.detail.probe_btn.click()
+    _wait_results(qtbot, window)
+    assert window.results.hits[0].hit.photo_distance == 0  # hybrid: photo part of its own code
+
+
+def _screenshot_cmd(gallery, model, out):
+    return [sys.executable, "-m", "deepssh_gui", "--gallery", str(gallery), "--model", str(model),
+            "--attributes", "personalMale", "--screenshot", str(out), "--size", "900x600"]
+
+
+def test_scripted_screenshot_offscreen(small_gallery, tmp_path):
+    model, gallery = small_gallery
+    out = tmp_path / "shot.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    r = subprocess.run(_screenshot_cmd(gallery, model, out), capture_output=True, text=True, cwd=ROOT, env=env,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "8 hits shown" in r.stdout and out.stat().st_size > 10_000
+
+
+@pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run is not installed (CI installs it)")
+def test_real_xcb_display_under_xvfb_with_cv2_imported(small_gallery, tmp_path):
+    """On a real X display, cv2's Qt plugin path would break PySide6; the app must still start."""
+    model, gallery = small_gallery
+    out = tmp_path / "shot.png"
+    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+    env["QT_QPA_PLATFORM"] = "xcb"
+    code = ("import cv2, sys, runpy; sys.argv = ['deepssh-gui'] + sys.argv[1:]; "
+            "runpy.run_module('deepssh_gui', run_name='__main__')")
+    cmd = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", sys.executable, "-c", code,
+           *_screenshot_cmd(gallery, model, out)[3:]]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=180)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "8 hits shown" in r.stdout and out.stat().st_size > 10_000
