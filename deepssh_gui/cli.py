@@ -378,7 +378,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from .core.progress import TqdmProgress
 
     bar = TqdmProgress("bench", unit="step")
-    res = run_bench(args.n, args.bits, args.queries, progress=bar)
+    res = run_bench(args.n, args.bits, args.queries, progress=bar, with_ivf=args.ivf)
     bar.close()
     if args.json:
         print(json.dumps(res, indent=1))
@@ -489,6 +489,7 @@ def build_parser() -> argparse.ArgumentParser:
     bn.add_argument("--n", type=int, default=1_000_000)
     bn.add_argument("--bits", type=int, default=256)
     bn.add_argument("--queries", type=int, default=50)
+    bn.add_argument("--ivf", action="store_true", help="also build an IVF index and report its recall vs flat")
     bn.add_argument("--json", action="store_true")
     bn.set_defaults(func=cmd_bench)
 

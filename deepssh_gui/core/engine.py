@@ -161,8 +161,15 @@ class SearchEngine:
         k2 = min(index.ntotal, 2 * kk + 16)
         dist, ids = index.search(q, k2)
         rd, ri = dist[0], ids[0]
+        from .gallery import is_flat
+
+        keep = ri >= 0  # IVF may return fewer than asked
+        rd, ri = rd[keep], ri[keep]
+        kk = min(kk, len(ri))
+        if not kk:
+            return []
         cut = int(rd[kk - 1])
-        if k2 < index.ntotal and int(rd[k2 - 1]) <= cut:
+        if is_flat(index) and k2 < index.ntotal and int(rd[k2 - 1]) <= cut:
             # more items may tie with the k-th distance than were returned: fetch all of them
             _, rd, ri = index.range_search(q, cut + 1)
         order = np.lexsort((ri, rd))[:kk]

@@ -35,6 +35,11 @@ from .layout import CodeLayout
 from .schema import AttributeSchema
 
 GALLERY_FORMAT_VERSION = 1
+# Above this many items the gallery uses a FAISS IndexBinaryIVF (approximate, sub-linear)
+# instead of IndexBinaryFlat; `deepssh bench --index ivf` reports its recall against flat.
+IVF_THRESHOLD = int(os.environ.get("DEEPSSH_IVF_THRESHOLD", 5_000_000))
+IVF_NPROBE = 32
+CODES_NAME = "codes.npy"
 DB_NAME = "gallery.sqlite"
 INDEX_NAME = "index.faiss"
 SEGMENTS_NAME = "attr_columns.npy"
@@ -291,11 +296,14 @@ class Gallery:
         return np.frombuffer(buf, dtype=np.uint8).reshape(n, self.layout.nbytes).copy()
 
     def _write_derived(self, codes: np.ndarray) -> None:
+        index = build_binary_index(codes, self.layout.nbits, ivf=len(codes) >= IVF_THRESHOLD)
+        if not is_flat(index):
+            # an IVF index scatters codes into lists: keep them in row order for masked queries
+            buf = io.BytesIO()
+            np.save(buf, codes)
+            atomic_write_bytes(self.root / CODES_NAME, buf.getvalue())
         import faiss
 
-        index = faiss.IndexBinaryFlat(self.layout.nbits)
-        if len(codes):
-            index.add(codes)
         # FAISS writes the file itself (no second copy in memory); rename makes it atomic
         final = self.root / INDEX_NAME
         tmp = final.with_name(f".{INDEX_NAME}.{os.getpid()}.tmp")
@@ -311,7 +319,7 @@ class Gallery:
         buf = io.BytesIO()
         np.save(buf, seg)
         atomic_write_bytes(self.root / SEGMENTS_NAME, buf.getvalue())
-        self._index, self._segments, self._codes = index, seg, None
+        self._index, self._segments, self._codes = index, seg, (None if is_flat(index) else codes)
 
     def load(self) -> None:
         """Load the index and attribute segments, rebuilding them if stale or missing."""
@@ -321,6 +329,11 @@ class Gallery:
         try:
             index = faiss.read_index_binary(str(self.root / INDEX_NAME))
             seg = np.load(self.root / SEGMENTS_NAME)
+            if not is_flat(index):
+                index.nprobe = IVF_NPROBE
+                self._codes = np.load(self.root / CODES_NAME)
+                if self._codes.shape != (n, self.layout.nbytes):
+                    raise ValueError("stale")
             if index.ntotal != n or seg.shape != (self.layout.n_attr_bytes, n) or index.d != self.layout.nbits:
                 raise ValueError("stale")
         except (OSError, ValueError, RuntimeError):
@@ -358,7 +371,9 @@ class Gallery:
 
             idx = self.index
             n = idx.ntotal
-            if n:
+            if n and not is_flat(idx):
+                self._codes = self._read_codes()
+            elif n:
                 view = faiss.rev_swig_ptr(idx.xb.data(), n * self.layout.nbytes).reshape(n, self.layout.nbytes)
                 view.flags.writeable = False
                 self._codes = view
@@ -413,6 +428,30 @@ class Gallery:
 
     def cameras(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT camera FROM items WHERE camera IS NOT NULL ORDER BY 1")]
+
+
+def is_flat(index) -> bool:
+    import faiss
+
+    return isinstance(index, faiss.IndexBinaryFlat)
+
+
+def build_binary_index(codes: np.ndarray, nbits: int, ivf: bool = False):
+    """IndexBinaryFlat (exact), or IndexBinaryIVF with ~4 sqrt(N) lists for huge galleries."""
+    import faiss
+
+    if not ivf:
+        index = faiss.IndexBinaryFlat(nbits)
+    else:
+        nlist = max(1, min(len(codes), int(4 * np.sqrt(len(codes)))))
+        index = faiss.IndexBinaryIVF(faiss.IndexBinaryFlat(nbits), nbits, nlist)
+        rng = np.random.default_rng(0)
+        sample = codes[rng.choice(len(codes), min(len(codes), 64 * nlist), replace=False)]
+        index.train(sample)
+        index.nprobe = IVF_NPROBE
+    if len(codes):
+        index.add(codes)
+    return index
 
 
 def _is_disk_full(exc: BaseException) -> bool:

@@ -147,3 +147,33 @@ def test_stale_index_is_rebuilt(model_with_decoder, crops_dir, tmp_path):
         g.load()
         assert g.index.ntotal == 8
     assert (tmp_path / "g" / "index.faiss").exists()
+
+
+def test_ivf_gallery_for_large_collections(small_gallery, monkeypatch):
+    """Above the threshold the gallery builds an IVF index; search still answers from it."""
+    from deepssh_gui.core import gallery as gal
+    from deepssh_gui.core.checkpoint import load_model
+
+    model, path = small_gallery
+    monkeypatch.setattr(gal, "IVF_THRESHOLD", 4)
+    m = load_model(model)
+    with Gallery.open(path, m) as g:
+        g.finalize()
+        assert not gal.is_flat(g.index) and (path / "codes.npy").exists()
+    eng = SearchEngine(path, model)
+    try:
+        assert not gal.is_flat(eng.gallery.index)
+        res = eng.search(SearchRequest(probe_code=eng.gallery.codes[2], top=3))
+        assert res.hits and res.hits[0].hit.photo_distance == 0
+        assert eng.search(SearchRequest(attributes="personalMale", top=8)).hits
+    finally:
+        eng.close()
+
+
+def test_bench_small_runs(tmp_path):
+    from deepssh_gui.core.bench import run_bench
+
+    res = run_bench(n=2000, queries=3, with_ivf=True, workdir=str(tmp_path))
+    assert set(res["latency"]) == {"faiss_flat_baseline", "photo", "attr_1", "attr_3", "attr_6", "hybrid_3"}
+    assert res["load_s"] > 0 and res["raw_code_mb"] > 0
+    assert 0 <= res["ivf_vs_flat"]["recall_at_20"] <= 1
