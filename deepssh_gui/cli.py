@@ -338,9 +338,11 @@ def cmd_search(args: argparse.Namespace) -> int:
     try:
         res = eng.search(SearchRequest(attributes=args.attributes or "", negated=args.negate or "",
                                        probe_image=args.image, camera=args.camera, t_from=_parse_time(args.t_from),
-                                       t_to=_parse_time(args.t_to), top=args.top, alpha=args.alpha))
+                                       t_to=_parse_time(args.t_to), top=args.top, alpha=args.alpha, origin="cli"))
     finally:
         eng.close()
+    for note in res.notes:
+        print(f"warning: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps(result_to_json(res), indent=1))
         return 0
@@ -360,6 +362,7 @@ def result_to_json(res) -> dict:
     return {
         "mode": res.mode, "query": res.query.text, "probe_sha256": res.probe_sha256,
         "seconds": res.seconds, "n_searched": res.n_searched, "masked_bits": res.masked_bits,
+        "audit_id": res.audit_id,
         "hits": [{
             "rank": rh.hit.rank, "id": rh.hit.index, "score": rh.hit.score,
             "photo_distance": rh.hit.photo_distance, "attribute_distance": rh.hit.attribute_distance,
@@ -388,6 +391,29 @@ def cmd_bench(args: argparse.Namespace) -> int:
         for k, v in res.items():
             if k != "latency":
                 print(f"{k}: {v}")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    import csv
+    import io
+
+    from .core.atomic import atomic_write_text
+    from .core.gallery import Gallery
+
+    with Gallery.open(args.gallery, read_only=True) as g:
+        rows = g.audit_entries()
+    buf = io.StringIO()
+    cols = ["id", "time", "origin", "mode", "query", "probe_sha256", "filters", "model_hash", "gallery_state",
+            "result_ids"]
+    w = csv.DictWriter(buf, fieldnames=cols)
+    w.writeheader()
+    w.writerows(rows)
+    if args.out:
+        atomic_write_text(args.out, buf.getvalue())
+        print(f"{len(rows)} audit entries written to {args.out}")
+    else:
+        sys.stdout.write(buf.getvalue())
     return 0
 
 
@@ -485,6 +511,11 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--json", action="store_true")
     se.set_defaults(func=cmd_search)
 
+    au = sub.add_parser("audit", help="export a gallery's audit log of searches as CSV")
+    au.add_argument("--gallery", required=True)
+    au.add_argument("--out", help="CSV file (default: standard output)")
+    au.set_defaults(func=cmd_audit)
+
     bn = sub.add_parser("bench", help="search latency, index build/load time and memory on synthetic codes")
     bn.add_argument("--n", type=int, default=1_000_000)
     bn.add_argument("--bits", type=int, default=256)
@@ -513,6 +544,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench-gui"]:  # Qt benchmark: kept out of the parser so the CLI never imports Qt
+        from .ui.bench import main as bench_gui
+
+        return bench_gui(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -65,18 +65,23 @@ def _percentiles(xs: list[float]) -> dict:
     return {"p50_ms": round(float(np.percentile(a, 50)), 3), "p95_ms": round(float(np.percentile(a, 95)), 3)}
 
 
-def write_synthetic_gallery(root: Path, codes: np.ndarray, layout: CodeLayout, progress: Progress) -> None:
-    """A real gallery directory with one metadata row per code (no thumbnails)."""
+def write_synthetic_gallery(root: Path, codes: np.ndarray, layout: CodeLayout, progress: Progress,
+                            model=None) -> None:
+    """A real gallery directory with one metadata row per code (no thumbnails).
+
+    With ``model`` (a LoadedModel) the gallery claims that model, so the engine opens it.
+    """
     import json
 
     from .gallery import DB_NAME, GALLERY_FORMAT_VERSION, _SCHEMA_SQL
 
     root.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(root / DB_NAME)
-    info = {"format_version": str(GALLERY_FORMAT_VERSION), "package_version": "bench", "model_hash": "synthetic",
-            "model_name": "synthetic", "nbits": str(layout.nbits), "n_attrs": str(layout.n_attrs),
+    info = {"format_version": str(GALLERY_FORMAT_VERSION), "package_version": "bench",
+            "model_hash": model.hash if model else "synthetic", "model_name": model.name if model else "synthetic",
+            "nbits": str(layout.nbits), "n_attrs": str(layout.n_attrs),
             "bits_per_attr": str(layout.bits_per_attr), "attr_step": "2.0",
-            "schema": json.dumps(PETA.to_dict()), "created": "bench"}
+            "schema": json.dumps((model.schema if model else PETA).to_dict()), "created": "bench"}
     scores = np.zeros(layout.n_attrs, np.float32).tobytes()
     with conn:
         conn.executescript(_SCHEMA_SQL)
@@ -225,6 +230,8 @@ def _load_in_fresh_process(root: Path) -> tuple[float, float]:
 
 class _BenchModel:
     """Just enough of a LoadedModel for attribute and photo-code searches."""
+
+    hash = "synthetic"
 
     def __init__(self, decoder: Decoder) -> None:
         self.decoder = decoder

@@ -11,6 +11,7 @@ read only the queried attributes' byte columns (see :class:`.decoder.AttributeCo
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ class SearchRequest:
     t_to: float | None = None
     top: int = 20
     alpha: float = DEFAULT_HYBRID_ALPHA
+    origin: str = "api"  # who asked: "cli", "gui", "api" (recorded in the audit log)
 
 
 @dataclass
@@ -56,16 +58,17 @@ class SearchResult:
     masked_bits: int = 0
     mode: str = "photo"
     notes: list[str] = field(default_factory=list)
+    audit_id: int | None = None
 
 
 class SearchEngine:
     """Loads a model (lazily, for probe images) and a gallery; answers searches."""
 
-    def __init__(self, gallery: str | Path, model: str | Path | None = None) -> None:
+    def __init__(self, gallery: str | Path, model: str | Path | None = None, read_only: bool = False) -> None:
         from .checkpoint import load_model
 
         self.model = load_model(model) if model is not None else None
-        self.gallery = Gallery.open(gallery, self.model)
+        self.gallery = Gallery.open(gallery, self.model, read_only=read_only)
         if self.model is None:
             # A gallery can be searched by attributes with its own decoder only if we have the model.
             raise DeepSSHError("a model is needed to search a gallery")
@@ -144,8 +147,26 @@ class SearchEngine:
         att = g.attr_scores([h.index for h in hits])
         out = [ResultHit(h, m, codes[h.index].copy(), att[r]) for r, (h, m) in enumerate(zip(hits, metas))]
         mode = "hybrid" if probe is not None and query else "photo" if probe is not None else "attributes"
-        return SearchResult(out, query, probe_sha, time.perf_counter() - t0,
-                            n if cand is None else len(cand), scores.masked_bits if scores else 0, mode)
+        res = SearchResult(out, query, probe_sha, time.perf_counter() - t0,
+                           n if cand is None else len(cand), scores.masked_bits if scores else 0, mode)
+        self._audit(req, res)
+        return res
+
+    def _audit(self, req: SearchRequest, res: SearchResult) -> None:
+        """Every search is logged in the gallery; a read-only gallery is searched with a warning."""
+        from .gallery import GalleryError
+
+        filters = json.dumps({k: v for k, v in (("camera", req.camera), ("from", req.t_from), ("to", req.t_to),
+                                                ("top", req.top), ("alpha", req.alpha if res.mode == "hybrid" else None),
+                                                ("probe_box", req.probe_box)) if v is not None})
+        probe = res.probe_sha256
+        if probe is None and req.probe_code is not None:
+            probe = "code:" + np.asarray(req.probe_code, np.uint8).tobytes().hex()
+        try:
+            res.audit_id = self.gallery.append_audit(req.origin, res.mode, res.query.text, probe, filters,
+                                                     self.model.hash, [h.hit.index for h in res.hits])
+        except GalleryError as exc:
+            res.notes.append(f"this search was not recorded in the audit log: {exc}")
 
     def _photo(self, probe: np.ndarray, k: int, cand: np.ndarray | None) -> list[Hit]:
         g = self.gallery

@@ -61,6 +61,17 @@ CREATE TABLE IF NOT EXISTS items (
 CREATE INDEX IF NOT EXISTS items_camera ON items(camera);
 CREATE INDEX IF NOT EXISTS items_time ON items(timestamp);
 CREATE INDEX IF NOT EXISTS items_track ON items(source, track);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time TEXT NOT NULL, origin TEXT NOT NULL, mode TEXT NOT NULL, query TEXT NOT NULL,
+    probe_sha256 TEXT, filters TEXT, model_hash TEXT NOT NULL, gallery_state TEXT NOT NULL,
+    result_ids TEXT NOT NULL
+);
+-- the audit log is append-only: the database itself refuses edits and deletions
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TABLE IF NOT EXISTS sources (
     path TEXT PRIMARY KEY, sha256 TEXT, kind TEXT, status TEXT NOT NULL,
     detail TEXT, n_items INTEGER, added REAL
@@ -265,6 +276,8 @@ class Gallery:
                              *bbox, it.track, it.identity, code.tobytes(),
                              np.asarray(it.attr_scores, dtype=np.float32).tobytes()))
             with self.conn:
+                self.conn.execute("INSERT INTO info VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE "
+                                  "SET value = CAST(value AS INTEGER) + 1")
                 self.conn.executemany("INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
                 self.conn.executemany("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?,?)",
                                       [(*s, time.time()) for s in sources])
@@ -287,6 +300,33 @@ class Gallery:
         self._writable()
         codes = self._read_codes()
         self._write_derived(codes)
+
+    # ------------------------------------------------------------------ audit
+
+    def state(self) -> str:
+        """A short description of the gallery's content: item count and build generation."""
+        gen = self.conn.execute("SELECT value FROM info WHERE key = 'generation'").fetchone()
+        return f"{len(self)} items, build generation {gen[0] if gen else 0}"
+
+    def append_audit(self, origin: str, mode: str, query: str, probe_sha256: str | None, filters: str,
+                     model_hash: str, result_ids: list[int]) -> int:
+        """Append one search to the audit log; returns its entry id."""
+        self._writable()
+        try:
+            with self.conn:
+                cur = self.conn.execute(
+                    "INSERT INTO audit (time, origin, mode, query, probe_sha256, filters, model_hash, gallery_state,"
+                    " result_ids) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (time.strftime("%Y-%m-%dT%H:%M:%S%z"), origin, mode, query, probe_sha256, filters, model_hash,
+                     self.state(), json.dumps([int(i) for i in result_ids])))
+                return int(cur.lastrowid)
+        except sqlite3.Error as exc:
+            raise GalleryError(f"could not append to the audit log of {str(self.root)!r}: {exc}") from None
+
+    def audit_entries(self) -> list[dict]:
+        cols = ("id", "time", "origin", "mode", "query", "probe_sha256", "filters", "model_hash", "gallery_state",
+                "result_ids")
+        return [dict(zip(cols, r)) for r in self.conn.execute(f"SELECT {', '.join(cols)} FROM audit ORDER BY id")]
 
     # ------------------------------------------------------------------ reading
 

@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         if not state["applied"]:
             state["applied"] = True
             state["t_ready"] = time.perf_counter() - t0
+            print(f"ready_at={time.time():.3f}", flush=True)  # interactive: gallery and model loaded
             if args.attributes:
                 win.attributes.set_query(args.attributes)
             if args.probe:

@@ -235,7 +235,7 @@ class MainWindow(QMainWindow):
             self.status_query.setText("tick attributes or drop a photo to search")
             return
         req = SearchRequest(attributes=attrs, probe_image=self.probe.path, probe_box=self.probe.box,
-                            probe_code=self.probe_code, top=self.top)
+                            probe_code=self.probe_code, top=self.top, origin="gui")
         gen = self.generation
         engine = self.engine
         t0 = time.perf_counter()
@@ -254,6 +254,8 @@ class MainWindow(QMainWindow):
             self.results.set_results(res.hits, q.attribute_values())
             ms = 1000 * (time.perf_counter() - t0)
             self.status_query.setText(f"{res.mode}: {len(res.hits)} hits of {res.n_searched} in {ms:.0f} ms")
+            for note in res.notes:
+                self.statusBar().showMessage(note, 10000)
             self.last_search_ms = ms
 
         def failed(msg) -> None:

@@ -177,3 +177,51 @@ def test_bench_small_runs(tmp_path):
     assert set(res["latency"]) == {"faiss_flat_baseline", "photo", "attr_1", "attr_3", "attr_6", "hybrid_3"}
     assert res["load_s"] > 0 and res["raw_code_mb"] > 0
     assert 0 <= res["ivf_vs_flat"]["recall_at_20"] <= 1
+
+
+def test_every_search_is_audited_and_the_log_is_append_only(small_gallery, crops_dir):
+    model, path = small_gallery
+    eng = SearchEngine(path, model)
+    try:
+        probe = str(sorted(crops_dir.rglob("*.png"))[0])
+        r1 = eng.search(SearchRequest(attributes="personalMale", top=3, origin="cli"))
+        r2 = eng.search(SearchRequest(probe_image=probe, camera="c1", top=2))
+        rows = eng.gallery.audit_entries()
+        assert [r["id"] for r in rows] == [r1.audit_id, r2.audit_id]
+        assert rows[0]["origin"] == "cli" and rows[0]["query"] == "personalMale"
+        assert rows[0]["model_hash"] == eng.model.hash and rows[0]["gallery_state"].startswith("8 items")
+        assert rows[0]["result_ids"] == str([h.hit.index for h in r1.hits]).replace(" ", "") or \
+            __import__("json").loads(rows[0]["result_ids"]) == [h.hit.index for h in r1.hits]
+        assert rows[1]["probe_sha256"] == r2.probe_sha256 and '"camera": "c1"' in rows[1]["filters"]
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            with eng.gallery.conn:
+                eng.gallery.conn.execute("DELETE FROM audit")
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            with eng.gallery.conn:
+                eng.gallery.conn.execute("UPDATE audit SET query = 'x'")
+        assert len(eng.gallery.audit_entries()) == 2
+    finally:
+        eng.close()
+
+
+def test_read_only_gallery_searches_with_a_warning(small_gallery):
+    import stat
+
+    model, path = small_gallery
+    files = [p for p in path.rglob("*")] + [path]
+    modes = {p: p.stat().st_mode for p in files}
+    try:
+        for p in files:
+            p.chmod(modes[p] & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+        # root can write read-only files; then the engine is told, as the GUI does for a read-only share
+        as_root = os.access(path / "gallery.sqlite", os.W_OK)
+        eng = SearchEngine(path, model, read_only=as_root)
+        try:
+            assert eng.gallery.read_only
+            res = eng.search(SearchRequest(attributes="personalMale", top=3))
+            assert res.hits and "audit log" in res.notes[0] and "read-only" in res.notes[0]
+        finally:
+            eng.close()
+    finally:
+        for p, m in modes.items():
+            p.chmod(m)
