@@ -394,6 +394,36 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """Search, then export the chosen hits as an HTML and a PDF evidence report."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from .core.engine import SearchEngine, SearchRequest
+    from .ui.app import _fix_qt_plugin_path
+
+    _fix_qt_plugin_path()
+    from PySide6.QtGui import QGuiApplication
+
+    from .ui.export import ReportInput, export_report, gallery_digest
+
+    app = QGuiApplication.instance() or QGuiApplication(["deepssh"])  # noqa: F841 - fonts for the PDF
+    eng = SearchEngine(args.gallery, args.model)
+    try:
+        res = eng.search(SearchRequest(attributes=args.attributes or "", negated=args.negate or "",
+                                       probe_image=args.image, top=args.top, origin="cli-export"))
+        ranks = [int(x) for x in args.ranks.split(",")] if args.ranks else [h.hit.rank for h in res.hits]
+        chosen = [h for h in res.hits if h.hit.rank in ranks]
+        if not chosen:
+            raise DeepSSHError("no hits to export")
+        inp = ReportInput(res, chosen, eng.model.name, eng.model.hash, str(Path(args.gallery).resolve()),
+                          gallery_digest(eng.gallery), eng.gallery.state(), args.image, args.notes or "")
+        out = Path(args.out)
+        export_report(inp, out.with_suffix(".html"), out.with_suffix(".pdf"))
+    finally:
+        eng.close()
+    print(f"exported {len(chosen)} hits to {out.with_suffix('.html')} and {out.with_suffix('.pdf')}")
+    return 0
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     import csv
     import io
@@ -510,6 +540,18 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--alpha", type=float, default=0.5, help="hybrid weight of the attribute part")
     se.add_argument("--json", action="store_true")
     se.set_defaults(func=cmd_search)
+
+    ex = sub.add_parser("export", help="search and export hits as an HTML + PDF evidence report")
+    ex.add_argument("--gallery", required=True)
+    ex.add_argument("--model", default=str(default_model_path()))
+    ex.add_argument("--image")
+    ex.add_argument("--attributes")
+    ex.add_argument("--not", dest="negate")
+    ex.add_argument("--top", type=int, default=10)
+    ex.add_argument("--ranks", help="comma-separated ranks to include (default: all shown)")
+    ex.add_argument("--notes", help="free-text note printed in the report")
+    ex.add_argument("--out", required=True, help="report path; .html and .pdf are written")
+    ex.set_defaults(func=cmd_export)
 
     au = sub.add_parser("audit", help="export a gallery's audit log of searches as CSV")
     au.add_argument("--gallery", required=True)

@@ -187,6 +187,12 @@ class Gallery:
             conn.close()
             raise GalleryError(f"gallery {str(root)!r} has format version {ver}; this DeepSSH ({__version__}) "
                                f"reads version {GALLERY_FORMAT_VERSION}")
+        if not ro:
+            try:
+                with conn:
+                    conn.executescript(_SCHEMA_SQL)  # adds tables/triggers that newer versions introduced
+            except sqlite3.Error:
+                pass
         if model is not None:
             if int(info["nbits"]) != model.config.nbits:
                 conn.close()

@@ -34,6 +34,8 @@ class MainWindow(QMainWindow):
         self.search_job = None
         self.last_error = ""
         self.probe_code = None  # from "search with this as probe"
+        self.last_result = None
+        self.pending_pins = None
 
         self.attributes = AttributePanel()
         self.probe = ProbeZone()
@@ -44,6 +46,7 @@ class MainWindow(QMainWindow):
         self.view.setUniformItemSizes(True)
         self.view.setMovement(QListView.Static)
         self.view.setSpacing(2)
+        self.view.setSelectionMode(QListView.ExtendedSelection)
         self.view.setModel(self.results)
         self.delegate = HitDelegate(self._label_for)
         self.view.setItemDelegate(self.delegate)
@@ -100,6 +103,10 @@ class MainWindow(QMainWindow):
         self._action(m, "&Open gallery…", QKeySequence.Open, self.choose_gallery)
         self._action(m, "Build from &folder…", "Ctrl+B", self.build_from_folder)
         self._action(m, "Build from &video…", "Ctrl+Shift+B", self.build_from_video)
+        m.addSeparator()
+        self._action(m, "&Export selected hits…", "Ctrl+E", self.export_selected)
+        self._action(m, "&Save session…", QKeySequence.Save, self.save_session)
+        self._action(m, "Open sess&ion…", "Ctrl+Shift+O", self.open_session)
         m.addSeparator()
         self._action(m, "&Quit", QKeySequence.Quit, self.close)
         s = self.menuBar().addMenu("&Search")
@@ -252,6 +259,8 @@ class MainWindow(QMainWindow):
                 return  # a newer query has been asked for
             q = parse_query(attrs, engine.schema)
             self.results.set_results(res.hits, q.attribute_values())
+            self.last_result = res
+            self._apply_pins()
             ms = 1000 * (time.perf_counter() - t0)
             self.status_query.setText(f"{res.mode}: {len(res.hits)} hits of {res.n_searched} in {ms:.0f} ms")
             for note in res.notes:
@@ -285,6 +294,84 @@ class MainWindow(QMainWindow):
         name = term[4:] if neg else term
         label = self.attributes.labels.get(name, name)
         return f"not {label}" if neg else label
+
+    # ------------------------------------------------------------------ evidence and sessions
+
+    def selected_hits(self) -> list:
+        rows = sorted(i.row() for i in self.view.selectionModel().selectedIndexes())
+        return [self.results.hits[r] for r in rows]
+
+    def export_selected(self, path: str | None = None) -> None:
+        hits = self.selected_hits() or self.results.hits[:20]
+        if not hits or self.engine is None or self.last_result is None:
+            self.show_error("Run a search and select hits to export.")
+            return
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(self, "Export evidence report", "report.html", "HTML (*.html)")
+            if not path:
+                return
+        from .export import ReportInput, export_report, gallery_digest
+
+        eng, res, probe = self.engine, self.last_result, self.probe.path
+        out = Path(path)
+
+        def work(progress, cancel):
+            inp = ReportInput(res, hits, eng.model.name, eng.model.hash, str(eng.gallery.root.resolve()),
+                              gallery_digest(eng.gallery), eng.gallery.state(), probe)
+            export_report(inp, out.with_suffix(".html"), out.with_suffix(".pdf"))
+            return out
+
+        self.jobs.start("export", work, lambda o: self.statusBar().showMessage(
+            f"exported {len(hits)} hits to {o.with_suffix('.html')} and .pdf", 10000), self.show_error)
+
+    def save_session(self, path: str | None = None) -> None:
+        if self.engine is None:
+            return
+        from ..core.gallery import sha256_file
+        from ..core.session import Session
+
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(self, "Save session", "session.deepssh.json", "Session (*.json)")
+            if not path:
+                return
+        s = Session(str(self.engine.gallery.root.resolve()), self.engine.model.hash, self.attributes.query(),
+                    self.probe.path, sha256_file(self.probe.path) if self.probe.path else None,
+                    list(self.probe.box) if self.probe.box else None,
+                    [rh.meta.id for rh in self.selected_hits()])
+        s.save(path)
+        self.statusBar().showMessage(f"session saved to {path}", 5000)
+
+    def open_session(self, path: str | None = None) -> None:
+        from ..core.session import Session
+
+        if not path:
+            path, _ = QFileDialog.getOpenFileName(self, "Open session", "", "Session (*.json)")
+            if not path:
+                return
+        try:
+            s = Session.load(path)
+        except Exception as exc:  # noqa: BLE001 - DeepSSHError with a specific message
+            self.show_error(str(exc))
+            return
+        if self.engine is None or s.model_hash != self.engine.model.hash:
+            self.show_error(f"the session was made with model {s.model_hash[:12]}, not the loaded one")
+            return
+        self.pending_pins = set(s.pinned)
+        if s.probe_path:
+            self.probe.set_probe(s.probe_path)
+        self.attributes.set_query(s.attributes)
+
+    def _apply_pins(self) -> None:
+        pins = getattr(self, "pending_pins", None)
+        if not pins:
+            return
+        from PySide6.QtCore import QItemSelectionModel
+
+        sel = self.view.selectionModel()
+        for r, rh in enumerate(self.results.hits):
+            if rh.meta.id in pins:
+                sel.select(self.results.index(r), QItemSelectionModel.Select)
+        self.pending_pins = None
 
     # ------------------------------------------------------------------ misc
 

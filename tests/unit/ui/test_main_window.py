@@ -126,3 +126,37 @@ def test_real_xcb_display_under_xvfb_with_cv2_imported(small_gallery, tmp_path):
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=180)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "8 hits shown" in r.stdout and out.stat().st_size > 10_000
+
+
+def test_export_selected_hits_to_html_and_pdf(qtbot, window, tmp_path):
+    window.attributes.set_state("personalMale", REQUIRED)
+    _wait_results(qtbot, window)
+    from PySide6.QtCore import QItemSelectionModel
+
+    for r in (0, 2):
+        window.view.selectionModel().select(window.results.index(r), QItemSelectionModel.Select)
+    window.export_selected(str(tmp_path / "rep.html"))
+    qtbot.waitUntil(lambda: not window.jobs.busy(), timeout=30000)
+    html = (tmp_path / "rep.html").read_text()
+    assert html.count("<b>Source:</b>") == 2 and window.engine.model.hash in html
+    assert "personalMale" in html and "data:image/png;base64" in html
+    assert (tmp_path / "rep.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_session_save_and_reopen(qtbot, window, tmp_path):
+    window.attributes.set_state("personalMale", REQUIRED)
+    _wait_results(qtbot, window)
+    from PySide6.QtCore import QItemSelectionModel
+
+    window.view.selectionModel().select(window.results.index(1), QItemSelectionModel.Select)
+    pinned = window.results.hits[1].meta.id
+    window.save_session(str(tmp_path / "s.json"))
+    window.attributes.clear()
+    _wait_results(qtbot, window)
+    window.open_session(str(tmp_path / "s.json"))
+    _wait_results(qtbot, window)
+    assert window.attributes.query() == "personalMale"
+    assert [rh.meta.id for rh in window.selected_hits()] == [pinned]
+    (tmp_path / "bad.json").write_text("{not json")
+    window.open_session(str(tmp_path / "bad.json"))
+    assert "cannot read session" in window.last_error

@@ -1,0 +1,176 @@
+"""Evidence reports: selected hits to a self-contained HTML file and a PDF.
+
+The PDF is printed by Qt itself (``QTextDocument`` on a ``QPdfWriter``), so no external
+converter is involved. Images are embedded: base64 data URIs in the HTML, document
+resources in the PDF. Needs a QGuiApplication (the CLI creates an offscreen one).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QSizeF, QUrl
+from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter, QPen, QTextDocument
+
+from .. import __version__
+from ..core.atomic import atomic_write_bytes, atomic_write_text
+from ..core.engine import ResultHit, SearchResult
+
+
+@dataclass
+class ReportInput:
+    result: SearchResult
+    hits: list[ResultHit]  # the selected hits
+    model_name: str
+    model_hash: str
+    gallery_path: str
+    gallery_digest: str
+    gallery_state: str
+    probe_path: str | None = None
+    notes: str = ""
+
+
+def gallery_digest(gallery) -> str:
+    """SHA-256 over the gallery's codes and source hashes: identifies its searchable content."""
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(gallery.codes).tobytes())
+    for (sha,) in gallery.conn.execute("SELECT source_sha256 FROM items ORDER BY id"):
+        h.update(sha.encode())
+    return h.hexdigest()
+
+
+def _png(img: QImage) -> bytes:
+    ba = QByteArray()
+    buf = QBuffer(ba)
+    buf.open(QIODevice.WriteOnly)
+    img.save(buf, "PNG")
+    return bytes(ba.data())
+
+
+def _frame_with_box(rh: ResultHit, max_w: int = 240) -> QImage | None:
+    if rh.meta.frame is None:
+        return None
+    from .detail_pane import numpy_to_qimage, read_source_frame
+
+    rgb = read_source_frame(rh.meta.source, rh.meta.frame)
+    if rgb is None:
+        return None
+    img = numpy_to_qimage(rgb)
+    if rh.meta.bbox:
+        p = QPainter(img)
+        p.setPen(QPen(QColor("#e8a317"), 4))
+        p.drawRect(*rh.meta.bbox)
+        p.end()
+    return img.scaledToWidth(min(max_w, img.width()))
+
+
+def _load(path: str | None, max_h: int) -> QImage | None:
+    if not path:
+        return None
+    img = QImage(path)
+    return None if img.isNull() else img.scaledToHeight(min(max_h, img.height()))
+
+
+def _explanation(rh: ResultHit) -> str:
+    if not rh.hit.explanation:
+        return "—"
+    parts = []
+    for t in rh.hit.explanation:
+        mark = "✓ matched" if t.matched else "✗ not matched" if t.matched is False else "? undecided"
+        parts.append(f"{html.escape(t.term)}: {mark} ({t.distance}/{t.bits} bits differ)")
+    return "<br>".join(parts)
+
+
+def build_html(inp: ReportInput, image_src) -> str:
+    """HTML of the report. ``image_src(key, QImage) -> str`` gives each image's src."""
+    res = inp.result
+    e = html.escape
+    rows = []
+    for i, rh in enumerate(inp.hits):
+        m = rh.meta
+        thumb = _load(m.crop, 160) or _load(m.thumb, 160)
+        frame = _frame_with_box(rh)
+        imgs = ""
+        if thumb is not None:
+            imgs += f'<img src="{image_src(f"hit{i}", thumb)}" height="{thumb.height()}">'
+        if frame is not None:
+            imgs += f'<br><img src="{image_src(f"frame{i}", frame)}" width="{min(240, frame.width())}">'
+        when = f"frame {m.frame}, {m.timestamp:.2f} s" if m.frame is not None else "—"
+        dist = ", ".join(x for x in (f"photo {rh.hit.photo_distance}" if rh.hit.photo_distance is not None else "",
+                                     f"attributes {rh.hit.attribute_distance}"
+                                     if rh.hit.attribute_distance is not None else "") if x)
+        rows.append(f"""<tr><td valign="top"><b>#{rh.hit.rank}</b><br>item {m.id}</td><td valign="top">{imgs}</td>
+<td valign="top"><b>Source:</b> {e(m.source)}<br><b>SHA-256:</b> <code>{e(m.source_sha256)}</code><br>
+<b>Camera:</b> {e(m.camera or "—")} &nbsp; <b>Time:</b> {e(when)}<br>
+<b>Box:</b> {e(str(m.bbox) if m.bbox else "—")} &nbsp; <b>Track:</b> {e(str(m.track) if m.track is not None else "—")}<br>
+<b>Hamming distance:</b> {e(dist)}<br><b>Attribute match:</b><br>{_explanation(rh)}</td></tr>""")
+    probe = ""
+    if inp.probe_path:
+        pimg = _load(inp.probe_path, 200)
+        if pimg is not None:
+            probe = f'<p><b>Probe image:</b> {e(inp.probe_path)}<br><img src="{image_src("probe", pimg)}" ' \
+                    f'height="{pimg.height()}"></p>'
+    probe_sha = f"<code>{e(res.probe_sha256)}</code>" if res.probe_sha256 else "—"
+    return f"""<html><head><meta charset="utf-8"><title>DeepSSH evidence report</title>
+<style>body {{ font-family: sans-serif; font-size: 10pt; }} td {{ padding: 4px; border-bottom: 1px solid #ccc; }}
+code {{ font-size: 8pt; }}</style></head><body>
+<h2>DeepSSH person-search evidence report</h2>
+<table>
+<tr><td><b>Exported</b></td><td>{e(time.strftime("%Y-%m-%d %H:%M:%S %Z"))}</td></tr>
+<tr><td><b>Tool</b></td><td>deepssh-gui {e(__version__)}</td></tr>
+<tr><td><b>Model</b></td><td>{e(inp.model_name)}<br><code>{e(inp.model_hash)}</code></td></tr>
+<tr><td><b>Gallery</b></td><td>{e(inp.gallery_path)} ({e(inp.gallery_state)})<br>content SHA-256
+<code>{e(inp.gallery_digest)}</code></td></tr>
+<tr><td><b>Search</b></td><td>{e(res.mode)} query over {res.n_searched} items; audit entry
+{e(str(res.audit_id) if res.audit_id is not None else "not recorded")}</td></tr>
+<tr><td><b>Attributes</b></td><td>{e(res.query.text or "—")}</td></tr>
+<tr><td><b>Probe SHA-256</b></td><td>{probe_sha}</td></tr>
+</table>
+{probe}
+{f"<p><b>Notes:</b> {e(inp.notes)}</p>" if inp.notes else ""}
+<h3>Selected hits ({len(inp.hits)})</h3>
+<table width="100%">{"".join(rows)}</table>
+<p style="font-size: 8pt">Attribute matches are read from each hit's hash-code bits: "matched" means the bits
+are closer to the asked answer than to the opposite one. Hamming distances count differing bits.</p>
+</body></html>"""
+
+
+def export_report(inp: ReportInput, html_path: str | Path, pdf_path: str | Path | None = None) -> None:
+    """Write the HTML (self-contained) and, if asked, the PDF, both atomically."""
+    def data_uri(key, img):
+        return "data:image/png;base64," + base64.b64encode(_png(img)).decode()
+
+    atomic_write_text(html_path, build_html(inp, data_uri))
+    if pdf_path is None:
+        return
+    resources: dict[str, QImage] = {}
+
+    def resource(key, img):
+        resources[key] = img
+        return f"res://{key}.png"
+
+    doc = QTextDocument()
+    doc.setHtml("")  # resources must be added before the HTML that uses them is laid out
+    body = build_html(inp, resource)
+    for key, img in resources.items():
+        doc.addResource(QTextDocument.ImageResource, QUrl(f"res://{key}.png"), img)
+    doc.setHtml(body)
+    buf = QByteArray()
+    dev = QBuffer(buf)
+    dev.open(QIODevice.WriteOnly)
+    writer = QPdfWriter(dev)
+    writer.setPageSize(QPageSize(QPageSize.A4))
+    writer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout.Millimeter)
+    writer.setResolution(150)
+    writer.setTitle("DeepSSH evidence report")
+    writer.setCreator(f"deepssh-gui {__version__}")
+    doc.print_(writer)
+    del writer
+    dev.close()
+    atomic_write_bytes(pdf_path, bytes(buf.data()))
