@@ -40,7 +40,7 @@ def read_rgb(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndarra
         with Image.open(p) as im:
             w, h = im.size
             if w * h > max_pixels:
-                raise ImageError(p, f"image is {w}x{h}, over the {max_pixels:,}-pixel limit")
+                raise ImageError(p, f"image is {w}x{h}, over the {max_pixels:,}-pixel limit (refused before decoding)")
             if w < 2 or h < 2:
                 raise ImageError(p, f"image is only {w}x{h} pixels")
             im.load()
@@ -50,7 +50,7 @@ def read_rgb(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndarra
     except UnidentifiedImageError:
         raise ImageError(p, "not an image file (unrecognised format)") from None
     except Image.DecompressionBombError as exc:
-        raise ImageError(p, f"refused as a decompression bomb: {exc}") from None
+        raise ImageError(p, f"image exceeds the {max_pixels:,}-pixel limit (refused before decoding: {exc})") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageError(p, f"corrupt or truncated image data ({exc})") from None
     return arr

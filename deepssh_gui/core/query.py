@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .decoder import AttributeColumns, Decoder
+from .errors import DeepSSHError
 from .schema import AttributeSchema
 
 
-class QueryError(ValueError):
+class QueryError(DeepSSHError, ValueError):
     """A query string does not parse against the model's schema; the message says where."""
 
 

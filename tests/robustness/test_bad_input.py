@@ -1,0 +1,133 @@
+"""Robustness suite: each bad input gives a specific error and leaves gallery and session intact.
+
+Cases covered elsewhere: malicious / corrupt / truncated / foreign model files
+(tests/unit/core/test_checkpoint.py), truncated video (tests/unit/core/test_video.py),
+full disk during a build, other model, read-only gallery (tests/unit/core/test_gallery_engine.py),
+bad drop in the GUI (tests/unit/ui/test_main_window.py).
+"""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from deepssh_gui.core.engine import SearchEngine, SearchRequest
+from deepssh_gui.core.errors import ImageError
+from deepssh_gui.core.gallery import Gallery, GalleryError
+from deepssh_gui.core.imageio import read_rgb
+from deepssh_gui.core.ingest import build_from_images
+from tests.conftest import ROOT, write_png
+
+
+def _bad_images(d):
+    good = write_png(d / "good.png", (10, 200, 30))
+    data = good.read_bytes()
+    (d / "truncated.png").write_bytes(data[: len(data) // 2])
+    from PIL import Image
+
+    Image.fromarray(np.full((80, 40, 3), 128, np.uint8)).save(d / "ok.jpg", quality=90)
+    jpg = (d / "ok.jpg").read_bytes()
+    (d / "truncated.jpg").write_bytes(jpg[: len(jpg) // 2])
+    (d / "zero.png").write_bytes(b"")
+    (d / "text.jpg").write_text("hello, I am not a JPEG")
+    Image.new("1", (20000, 20000)).save(d / "huge.png")  # 400 MP; tiny on disk
+    return d
+
+
+@pytest.mark.parametrize("name,reason", [
+    ("truncated.png", "corrupt or truncated"),
+    ("truncated.jpg", "corrupt or truncated"),
+    ("zero.png", "empty"),
+    ("text.jpg", "not an image"),
+    ("huge.png", "pixel limit"),
+])
+def test_each_bad_image_has_a_specific_reason(tmp_path, name, reason):
+    _bad_images(tmp_path)
+    with pytest.raises(ImageError, match=reason):
+        read_rgb(tmp_path / name)
+
+
+def test_gallery_build_skips_and_lists_bad_files_then_searches(tmp_path, model_with_decoder):
+    from deepssh_gui.core.checkpoint import load_model
+
+    d = _bad_images(tmp_path / "in")
+    m = load_model(model_with_decoder)
+    with Gallery.create(tmp_path / "g", m) as g:
+        rep = build_from_images(g, m, str(d))
+        assert rep.added == 2 and len(rep.failed) == 5
+        assert len(g) == 2
+        assert {s["status"] for s in g.sources()} == {"done", "failed"}
+    eng = SearchEngine(tmp_path / "g", model_with_decoder)
+    try:
+        assert len(eng.search(SearchRequest(attributes="personalMale")).hits) == 2
+    finally:
+        eng.close()
+
+
+def test_unicode_and_spaces_in_paths(tmp_path, model_with_decoder):
+    from deepssh_gui.core.checkpoint import load_model
+
+    d = tmp_path / "Zeugen Aufnahmen ü 北京" / "Kamera 2"
+    write_png(d / "Person Nr 1 é.png", (200, 10, 10))
+    write_png(d / "Person Nr 2 ß.png", (10, 10, 200))
+    m = load_model(model_with_decoder)
+    with Gallery.create(tmp_path / "galerie ö", m) as g:
+        rep = build_from_images(g, m, str(tmp_path / "Zeugen Aufnahmen ü 北京"))
+        assert rep.added == 2 and not rep.failed
+    eng = SearchEngine(tmp_path / "galerie ö", model_with_decoder)
+    try:
+        res = eng.search(SearchRequest(probe_image=str(d / "Person Nr 1 é.png"), top=2))
+        assert res.hits[0].hit.photo_distance == 0 and "Person Nr" in res.hits[0].meta.crop
+    finally:
+        eng.close()
+
+
+def test_empty_gallery(tmp_path, model_with_decoder):
+    from deepssh_gui.core.checkpoint import load_model
+
+    (tmp_path / "empty").mkdir()
+    m = load_model(model_with_decoder)
+    with Gallery.create(tmp_path / "g", m) as g:
+        assert build_from_images(g, m, str(tmp_path / "empty")).added == 0
+    eng = SearchEngine(tmp_path / "g", model_with_decoder)
+    try:
+        res = eng.search(SearchRequest(attributes="personalMale, lowerBody:dark"))
+        assert res.hits == [] and res.n_searched == 0
+    finally:
+        eng.close()
+    r = subprocess.run([sys.executable, "-m", "deepssh_gui.cli", "search", "--gallery", str(tmp_path / "g"),
+                        "--model", str(model_with_decoder), "--attributes", "personalMale"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0 and "over 0 items" in r.stdout
+
+
+def test_gallery_of_another_code_length(tmp_path, model_with_decoder, crops_dir):
+    import torch
+
+    from deepssh_gui.core.checkpoint import load_model, save_model
+    from deepssh_gui.core.model import DeepSSHNet, ModelConfig
+    from deepssh_gui.core.schema import PETA
+
+    m = load_model(model_with_decoder)
+    with Gallery.create(tmp_path / "g", m) as g:
+        build_from_images(g, m, str(crops_dir))
+    torch.manual_seed(1)
+    net = DeepSSHNet(ModelConfig(nbits=256, n_attrs=len(PETA), bits_per_attr=2, input_hw=(64, 32)))
+    save_model(tmp_path / "m256.pt", net, PETA, {})
+    before = (tmp_path / "g" / "gallery.sqlite").read_bytes()
+    with pytest.raises(GalleryError, match="holds 128-bit codes .* makes 256-bit codes"):
+        Gallery.open(tmp_path / "g", load_model(tmp_path / "m256.pt"))
+    r = subprocess.run([sys.executable, "-m", "deepssh_gui.cli", "search", "--gallery", str(tmp_path / "g"),
+                        "--model", str(tmp_path / "m256.pt"), "--attributes", "personalMale"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "128-bit" in r.stderr and "Traceback" not in r.stderr
+    assert (tmp_path / "g" / "gallery.sqlite").read_bytes() == before
+
+
+def test_unknown_attribute_in_cli_is_specific(small_gallery):
+    model, gallery = small_gallery
+    r = subprocess.run([sys.executable, "-m", "deepssh_gui.cli", "search", "--gallery", str(gallery),
+                        "--model", str(model), "--attributes", "carryingbackpack"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "did you mean 'carryingBackpack'" in r.stderr
