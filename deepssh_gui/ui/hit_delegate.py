@@ -6,8 +6,9 @@ so they read without colour vision.
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen, QPixmap, QPixmapCache
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen, QPixmap, QPixmapCache
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
 from .results_model import HitRole, source_text
@@ -16,12 +17,6 @@ CELL = QSize(210, 236)
 THUMB = QSize(80, 160)
 CHIP_COLOURS = {True: QColor("#1b7f3b"), False: QColor("#b3261e"), None: QColor("#6b6b6b")}
 CHIP_GLYPHS = {True: "✓", False: "✗", None: "?"}
-BIT_COLOURS = {  # (bit 0, bit 1)
-    "match": (QColor("#b9e6c5"), QColor("#1b7f3b")),
-    "miss": (QColor("#f6c3bf"), QColor("#b3261e")),
-    "attr": (QColor("#e4e4e4"), QColor("#8a8a8a")),
-    "id": (QColor("#dde6f3"), QColor("#3a5a8c")),
-}
 
 
 def load_thumb(path: str | None) -> QPixmap:
@@ -107,30 +102,41 @@ class HitDelegate(QStyledItemDelegate):
         painter.restore()
 
     def _bit_strip(self, painter: QPainter, area: QRect, rh, model) -> None:
-        """The code, 64 bits per row: attribute segments separated by gaps, queried bits coloured
-        by whether they equal the decoded pattern, identity bits in blue."""
+        """The code, 64 bits per row, drawn as one small image: queried attribute bits green
+        where they equal the decoded pattern and red where not, other attribute segments in
+        alternating greys (so segments stand apart), identity bits in blue."""
         lay, pat = getattr(model, "layout", None), getattr(model, "patterns", None)
         if lay is None:
             return
-        import numpy as np
-
-        bits = np.unpackbits(rh.code)
-        per_row = 64
-        cw = max(1.0, (area.width() - 8) / per_row)
-        ch = max(2.0, min(6.0, area.height() / max(1, lay.nbits // per_row) - 1))
+        bits = np.unpackbits(rh.code).astype(np.intp)
         k = lay.bits_per_attr
-        painter.setPen(Qt.NoPen)
-        for b in range(lay.nbits):
-            row, col = divmod(b, per_row)
-            if b < lay.n_attr_bits:
-                a = b // k
-                if a in model.query_attrs and pat is not None:
-                    want = (int(pat[a, int(model.query_attrs[a])]) >> (k - 1 - b % k)) & 1
-                    kind = "match" if bits[b] == want else "miss"
-                else:
-                    kind = "attr"
-            else:
-                kind = "id"
-            painter.setBrush(BIT_COLOURS[kind][int(bits[b])])
-            gap = 1 if (b < lay.n_attr_bits and b % k == k - 1) else 0
-            painter.drawRect(QRectF(area.x() + col * cw, area.y() + row * (ch + 1), cw - 0.15 - gap * 0.5, ch))
+        kind = np.full(lay.nbits, 3, np.intp)  # 0 match, 1 miss, 2/4 attr (alternating), 3 id
+        seg = np.arange(lay.n_attr_bits) // k
+        kind[: lay.n_attr_bits] = np.where(seg % 2 == 0, 2, 4)
+        if pat is not None:
+            for a, yes in model.query_attrs.items():
+                want = (int(pat[a, int(yes)]) >> (k - 1 - np.arange(k))) & 1
+                sl = slice(a * k, (a + 1) * k)
+                kind[sl] = np.where(bits[sl] == want, 0, 1)
+        rgb = _PALETTE[kind, bits]  # (nbits, 3)
+        per_row = 64
+        rows = lay.nbits // per_row
+        img = np.ascontiguousarray(rgb.reshape(rows, per_row, 3).astype(np.uint8))
+        qimg = QImage(img.data, per_row, rows, 3 * per_row, QImage.Format_RGB888)
+        h = min(area.height(), rows * 6)
+        painter.drawImage(QRect(area.x(), area.y(), area.width(), h), qimg)
+
+
+def _rgb(c: str) -> list[int]:
+    q = QColor(c)
+    return [q.red(), q.green(), q.blue()]
+
+
+# kind x bit value -> RGB
+_PALETTE = np.array([
+    [_rgb("#b9e6c5"), _rgb("#1b7f3b")],  # queried, matches the decoded pattern
+    [_rgb("#f6c3bf"), _rgb("#b3261e")],  # queried, differs
+    [_rgb("#e4e4e4"), _rgb("#8a8a8a")],  # attribute segment (even)
+    [_rgb("#dde6f3"), _rgb("#3a5a8c")],  # identity bit
+    [_rgb("#f0f0f0"), _rgb("#a8a8a8")],  # attribute segment (odd)
+], dtype=np.uint8)
