@@ -26,7 +26,7 @@ def main() -> int:
         tracks.setdefault(t, []).append((f, crop))
     tracks = dict(list(tracks.items())[: args.max_tracks])
     per_row = max(len(v) for v in tracks.values())
-    cw, ch, cols = 48, 96, 2
+    cw, ch, cols = 48, 96, 4
     rows_per_col = (len(tracks) + cols - 1) // cols
     label_w = 40
     sheet = Image.new("RGB", (cols * (label_w + per_row * cw + 8), rows_per_col * (ch + 4)), "white")
@@ -36,7 +36,7 @@ def main() -> int:
         y0 = (i % rows_per_col) * (ch + 4)
         draw.text((x0 + 2, y0 + ch // 2 - 5), f"t{t}", fill="black")
         for j, (f, crop) in enumerate(crops):
-            im = Image.open(crop).convert("RGB").resize((cw, ch))
+            im = Image.open(Path(args.gallery) / crop).convert("RGB").resize((cw, ch))  # stored relative
             sheet.paste(im, (x0 + label_w + j * cw, y0))
     sheet.save(args.out)
     print(f"{len(tracks)} tracks, {len(rows)} crops -> {args.out}")

@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--top", type=int, default=200)
     ap.add_argument("--screenshot", help="render the window with the query's results to this PNG and exit")
     ap.add_argument("--size", default="1500x900", help="window size for --screenshot")
+    ap.add_argument("--open-hit", type=int, default=0, help="with --screenshot: open the hit of this rank first")
     return ap
 
 
@@ -77,6 +78,12 @@ def main(argv: list[str] | None = None) -> int:
                 win.probe.set_probe(args.probe)
             return
         if args.screenshot and not win.jobs.busy() and not win._debounce.isActive():
+            if args.open_hit and not state.get("opened") and len(win.results.hits) >= args.open_hit:
+                state["opened"] = True
+                idx = win.results.index(args.open_hit - 1)
+                win.view.setCurrentIndex(idx)
+                win.open_hit(idx)
+                return  # wait for the source frame job
             app.processEvents()
             ok = win.grab().save(args.screenshot)
             print(f"screenshot {args.screenshot}: {len(win.results.hits)} hits shown; window ready "
