@@ -396,31 +396,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Search, then export the chosen hits as an HTML and a PDF evidence report."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from .core.engine import SearchEngine, SearchRequest
-    from .ui.app import _fix_qt_plugin_path
+    from .ui.export import cli_export  # Qt lives in ui/; it starts an offscreen QGuiApplication
 
-    _fix_qt_plugin_path()
-    from PySide6.QtGui import QGuiApplication
-
-    from .ui.export import ReportInput, export_report, gallery_digest
-
-    app = QGuiApplication.instance() or QGuiApplication(["deepssh"])  # noqa: F841 - fonts for the PDF
-    eng = SearchEngine(args.gallery, args.model)
-    try:
-        res = eng.search(SearchRequest(attributes=args.attributes or "", negated=args.negate or "",
-                                       probe_image=args.image, top=args.top, origin="cli-export"))
-        ranks = [int(x) for x in args.ranks.split(",")] if args.ranks else [h.hit.rank for h in res.hits]
-        chosen = [h for h in res.hits if h.hit.rank in ranks]
-        if not chosen:
-            raise DeepSSHError("no hits to export")
-        inp = ReportInput(res, chosen, eng.model.name, eng.model.hash, str(Path(args.gallery).resolve()),
-                          gallery_digest(eng.gallery), eng.gallery.state(), args.image, args.notes or "")
-        out = Path(args.out)
-        export_report(inp, out.with_suffix(".html"), out.with_suffix(".pdf"))
-    finally:
-        eng.close()
-    print(f"exported {len(chosen)} hits to {out.with_suffix('.html')} and {out.with_suffix('.pdf')}")
+    html_path, pdf_path, n = cli_export(args)
+    print(f"exported {n} hits to {html_path} and {pdf_path}")
     return 0
 
 

@@ -23,6 +23,34 @@ DEMO_GALLERY = _resources() / "demo" / "gallery"
 DEMO_VIDEO = _resources() / "demo" / "vtest.avi"
 
 
+def user_demo_gallery() -> Path:
+    """A writable copy of the bundled demo gallery (and its clip) in the user's data folder.
+
+    The bundled copy stays pristine (it may be read-only inside an installed application);
+    searches on the copy are recorded in its own audit log.
+    """
+    import os
+    import shutil
+
+    base = Path(os.environ.get("DEEPSSH_DATA", Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+                               / "deepssh"))
+    dest = base / "demo"
+    gal = dest / "gallery"
+    marker = gal / ".copied-from"
+    src_db = DEMO_GALLERY / "gallery.sqlite"
+    stamp = f"{src_db.stat().st_size}:{src_db.stat().st_mtime_ns}"
+    if not marker.is_file() or marker.read_text() != stamp:
+        tmp = dest.with_name(".demo-copying")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(DEMO_GALLERY, tmp / "gallery")
+        shutil.copy2(DEMO_VIDEO, tmp / "vtest.avi")
+        (tmp / "gallery" / ".copied-from").write_text(stamp)
+        shutil.rmtree(dest, ignore_errors=True)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, dest)
+    return gal
+
+
 def _fmt_hit(hit, paths, scores, names) -> str:
     chips = " ".join(("✓ " if m.matched else "✗ " if m.matched is False else "? ") + m.term for m in hit.explanation)
     top = sorted(range(len(names)), key=lambda j: -scores[hit.index, j])[:3]

@@ -27,6 +27,7 @@ def need(path: Path) -> Path:
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_cache(tmp_path_factory):
     os.environ["DEEPSSH_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    os.environ["DEEPSSH_DATA"] = str(tmp_path_factory.mktemp("data"))  # the demo-gallery copy
     import torch
 
     torch.set_num_threads(min(2, os.cpu_count() or 1))

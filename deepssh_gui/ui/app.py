@@ -45,7 +45,6 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from ..demo import DEMO_GALLERY
     from .main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -55,7 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     if gallery is None and not args.screenshot:
         last = QSettings().value("gallery/last")
         gallery = last if last and Path(last, "gallery.sqlite").is_file() else None
-    gallery = gallery or str(DEMO_GALLERY)
+    if gallery is None:
+        from ..demo import user_demo_gallery
+
+        gallery = str(user_demo_gallery())
     t0 = time.perf_counter()
     win = MainWindow(args.model, gallery, top=args.top)
     if args.screenshot:

@@ -102,14 +102,17 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     from ..cli import default_model_path
-    from ..demo import DEMO_GALLERY
 
     ap = argparse.ArgumentParser(prog="deepssh bench-gui")
     ap.add_argument("--model", default=str(default_model_path()))
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--toggles", type=int, default=40)
-    ap.add_argument("--gallery", default=str(DEMO_GALLERY), help="gallery for the cold-start measurement")
+    ap.add_argument("--gallery", default=None, help="gallery for the cold-start measurement (default: the demo)")
     args = ap.parse_args(argv)
+    if args.gallery is None:
+        from ..demo import user_demo_gallery
+
+        args.gallery = str(user_demo_gallery())
     res = {"toggle_to_results": toggle_latency(args.model, args.n, args.toggles),
            "cold_start": cold_start(args.model, args.gallery)}
     print(json.dumps(res, indent=1))

@@ -174,3 +174,34 @@ def export_report(inp: ReportInput, html_path: str | Path, pdf_path: str | Path 
     del writer
     dev.close()
     atomic_write_bytes(pdf_path, bytes(buf.data()))
+
+
+def cli_export(args) -> tuple[Path, Path, int]:
+    """``deepssh export``: search (audited), then write the report. Returns paths and hit count."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from .app import _fix_qt_plugin_path
+
+    _fix_qt_plugin_path()
+    from PySide6.QtGui import QGuiApplication
+
+    from ..core.engine import SearchEngine, SearchRequest
+    from ..core.errors import DeepSSHError
+
+    app = QGuiApplication.instance() or QGuiApplication(["deepssh"])  # noqa: F841 - fonts for the PDF
+    eng = SearchEngine(args.gallery, args.model)
+    try:
+        res = eng.search(SearchRequest(attributes=args.attributes or "", negated=args.negate or "",
+                                       probe_image=args.image, top=args.top, origin="cli-export"))
+        ranks = [int(x) for x in args.ranks.split(",")] if args.ranks else [h.hit.rank for h in res.hits]
+        chosen = [h for h in res.hits if h.hit.rank in ranks]
+        if not chosen:
+            raise DeepSSHError("no hits to export")
+        inp = ReportInput(res, chosen, eng.model.name, eng.model.hash, str(Path(args.gallery).resolve()),
+                          gallery_digest(eng.gallery), eng.gallery.state(), args.image, args.notes or "")
+        out = Path(args.out)
+        export_report(inp, out.with_suffix(".html"), out.with_suffix(".pdf"))
+    finally:
+        eng.close()
+    return out.with_suffix(".html"), out.with_suffix(".pdf"), len(chosen)
