@@ -73,3 +73,28 @@ def test_real_vtest_yields_person_tracks(tmp_path):
     n = sum(len(cs) for _, cs, _ in iter_video_tracks(str(clip), report=rep))
     assert rep.frames_read == 795 and not rep.damaged
     assert rep.tracks >= 15 and n >= 3 * 15 * 0.8
+
+
+def test_video_ingest_cancel_and_resume(tmp_path, tiny_model_path):
+    from deepssh_gui.core.checkpoint import load_model
+    from deepssh_gui.core.progress import Cancelled
+
+    clip = _make_clip(tmp_path / "clip.avi", frames=160, people=1)
+    m = load_model(tiny_model_path)
+    calls = {"n": 0}
+
+    def cancel():
+        calls["n"] += 1
+        return calls["n"] > 120  # stop part-way through the clip
+
+    with Gallery.create(tmp_path / "g", m) as g:
+        with pytest.raises(Cancelled):
+            build_from_video(g, m, str(clip), cancel=cancel)
+        src = g.sources()
+        kept = len(g)
+        assert src[0]["status"] == "partial" and int(src[0]["detail"]) > 0 and kept > 0
+        rep = build_from_video(g, m, str(clip))
+        assert g.sources()[0]["status"] == "done"
+        assert len(g) == kept + rep.added and len(g) > 0
+        # a third run finds the source done and adds nothing
+        assert build_from_video(g, m, str(clip)).skipped_done == 1
