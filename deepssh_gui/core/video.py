@@ -111,11 +111,13 @@ class OnnxDetector:
         h, w = frame.shape[:2]
         blob = cv2.dnn.blobFromImage(frame, 1 / 255.0, (self.size, self.size), swapRB=True)
         self.net.setInput(blob)
-        out = np.squeeze(self.net.forward())
+        out = np.asarray(self.net.forward())
+        if out.ndim == 3:
+            out = out[0]
         if out.ndim != 2:
             return []
-        if out.shape[0] < out.shape[1]:
-            out = out.T  # (4 + classes, N) -> (N, 4 + classes)
+        if out.shape[1] > out.shape[0] and out.shape[1] > 100:
+            out = out.T  # YOLOv8 layout (4 + classes, N anchors) -> (N, 4 + classes)
         has_obj = out.shape[1] in (6, 85)  # YOLOv5-style objectness column
         boxes, scores = [], []
         for row in out:

@@ -98,3 +98,25 @@ def test_video_ingest_cancel_and_resume(tmp_path, tiny_model_path):
         assert len(g) == kept + rep.added and len(g) > 0
         # a third run finds the source done and adds nothing
         assert build_from_video(g, m, str(clip)).skipped_done == 1
+
+
+def test_user_onnx_detector_through_cv2_dnn(tmp_path):
+    """A YOLOv5-layout ONNX file (written here with torch.onnx) is read by cv2.dnn and parsed."""
+    pytest.importorskip("onnx")
+    import torch
+
+    from deepssh_gui.core.video import make_detector
+
+    class Det(torch.nn.Module):
+        def forward(self, x):  # one person box (cx, cy, w, h, objectness, class 0) in 640x640 input space
+            return x.mean() * 0 + torch.tensor([[[320.0, 320.0, 100.0, 250.0, 0.9, 0.95],
+                                                 [100.0, 100.0, 20.0, 20.0, 0.1, 0.2]]])
+
+    path = tmp_path / "det.onnx"
+    torch.onnx.export(Det(), torch.zeros(1, 3, 640, 640), str(path), dynamo=False, opset_version=13)
+    det = make_detector(str(path))
+    found = det(np.zeros((480, 640, 3), np.uint8))
+    assert len(found) == 1
+    x, y, w, h = found[0].box
+    assert (x, y, w, h) == (270, 146, 100, 187)  # scaled back to the 640x480 frame
+    assert found[0].score == pytest.approx(0.855, abs=1e-3)
