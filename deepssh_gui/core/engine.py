@@ -126,6 +126,7 @@ class SearchEngine:
             from .query import score_terms
 
             cols = g.attr_columns
+            scale = 1.0
             scores = score_terms(query, cols if cand is None else cols.take(cand), self.model.decoder)
             attr = scores.total
             photo = None
@@ -134,13 +135,20 @@ class SearchEngine:
 
                 codes = g.codes if cand is None else g.codes[cand]
                 photo = hamming(probe[None], codes)[0]
-                mix = (1 - req.alpha) * photo / g.layout.nbits + req.alpha * attr / max(1, scores.masked_bits)
+                m = max(1, scores.masked_bits)
+                if req.alpha == 0.5:
+                    # the default equal weighting, in integers: (photo*m + attr*nbits) / (2*nbits*m)
+                    # ranks exactly like the float formula and allows the O(N) counting top-k
+                    mix = photo.astype(np.uint32) * m + attr.astype(np.uint32) * g.layout.nbits
+                    scale = 1.0 / (2 * g.layout.nbits * m)
+                else:
+                    mix = (1 - req.alpha) * photo / g.layout.nbits + req.alpha * attr.astype(np.float64) / m
             else:
                 mix = attr
             local = top_k(mix, k)
             ids = local if cand is None else cand[local]
             why = explain_rows(scores, local)
-            hits = [Hit(int(i), r + 1, float(mix[j]), None if photo is None else int(photo[j]), int(attr[j]),
+            hits = [Hit(int(i), r + 1, float(mix[j]) * scale, None if photo is None else int(photo[j]), int(attr[j]),
                         why[r]) for r, (i, j) in enumerate(zip(ids, local))]
         metas = g.items([h.index for h in hits])
         codes = g.codes

@@ -101,60 +101,56 @@ def _resolve(name: str, schema: AttributeSchema) -> list[int]:
 
 @dataclass
 class TermScores:
-    """Per-term distances of N items: ``dist uint8 (T, N)``.
+    """Scores of N items for an attribute query.
 
-    The distance to each term's *opposite* answer is only needed to explain the few hits
-    shown, so :meth:`opposite` computes it for selected rows instead of for all N.
+    ``total`` is the masked Hamming distance ``uint16 (N,)`` summed over terms. Per-term
+    distances, and distances to each term's *opposite* answer, are only needed to explain
+    the few hits shown, so :meth:`terms_at` computes them for selected rows only.
     """
 
-    dist: np.ndarray
+    total: np.ndarray
     masked_bits: int
     per_term_bits: list[int]
     query: AttributeQuery
     cols: AttributeColumns
     patterns: np.ndarray  # uint8 (A, 2)
 
-    @property
-    def total(self) -> np.ndarray:
-        """``int32 (N,)`` masked Hamming distance summed over terms."""
-        if not len(self.dist):
-            return np.zeros(len(self.cols), np.int32)
-        if len(self.dist) == 1:
-            return self.dist[0].astype(np.int32)
-        return self.dist.sum(0, dtype=np.int32)
-
-    def opposite(self, rows: np.ndarray) -> np.ndarray:
-        """``int32 (T, len(rows))``: distance of each term's opposite answer at ``rows``."""
+    def terms_at(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(dist, opposite)``, both ``int32 (T, len(rows))``, at ``rows``."""
         sub = self.cols.take(np.asarray(rows, dtype=np.int64))
-        out = np.zeros((len(self.query.terms), len(sub)), np.int32)
+        dist = np.zeros((len(self.query.terms), len(sub)), np.int32)
+        opp = np.zeros_like(dist)
         for ti, t in enumerate(self.query.terms):
+            dist[ti] = _term_distance(t, sub, self.patterns)
             yes = [sub.distance(i, self.patterns[i, 1]) for i in t.attrs]
             no = [sub.distance(i, self.patterns[i, 0]) for i in t.attrs]
             # opposite of "any of them" is "none of them", and vice versa
-            out[ti] = np.min(yes, axis=0) if t.negated else np.sum(no, axis=0, dtype=np.int32)
-        return out
+            opp[ti] = np.min(yes, axis=0) if t.negated else np.sum(no, axis=0, dtype=np.int32)
+        return dist, opp
+
+
+def _term_distance(t: Term, cols: AttributeColumns, pat: np.ndarray) -> np.ndarray:
+    """``uint8 (N,)``: a positive term takes the closest alternative's distance to "yes"; a
+    negated term sums the alternatives' distances to "no" (<= 11 x 8 bits: fits uint8)."""
+    if t.negated:
+        d = cols.distance(t.attrs[0], pat[t.attrs[0], 0])
+        for i in t.attrs[1:]:
+            d += cols.distance(i, pat[i, 0])
+        return d
+    d = cols.distance(t.attrs[0], pat[t.attrs[0], 1])
+    for i in t.attrs[1:]:
+        np.minimum(d, cols.distance(i, pat[i, 1]), out=d)
+    return d
 
 
 def score_terms(query: AttributeQuery, cols: AttributeColumns, decoder: Decoder) -> TermScores:
-    """Distances of every item for every term, reading only the queried attributes' bytes.
-
-    A positive term takes the closest alternative's distance to its "yes" pattern; a negated
-    term sums the alternatives' distances to their "no" patterns.
-    """
+    """Masked distances of every item, reading only the queried attributes' byte columns and
+    accumulating in place (no per-term N-sized arrays are kept)."""
     pat = decoder.patterns()
     k = decoder.layout.bits_per_attr
-    dist = np.zeros((len(query.terms), len(cols)), dtype=np.uint8)
-    per_bits = []
-    for ti, t in enumerate(query.terms):
-        if t.negated:
-            d = cols.distance(t.attrs[0], pat[t.attrs[0], 0])
-            for i in t.attrs[1:]:
-                d = d + cols.distance(i, pat[i, 0])  # <= 11 alternatives x 8 bits: fits uint8
-            per_bits.append(k * len(t.attrs))
-        else:
-            d = cols.distance(t.attrs[0], pat[t.attrs[0], 1])
-            for i in t.attrs[1:]:
-                np.minimum(d, cols.distance(i, pat[i, 1]), out=d)
-            per_bits.append(k)
-        dist[ti] = d
-    return TermScores(dist, int(sum(per_bits)), per_bits, query, cols, pat)
+    per_bits = [k * len(t.attrs) if t.negated else k for t in query.terms]
+    # uint8 when the largest possible sum fits: half the memory traffic of uint16
+    total = np.zeros(len(cols), dtype=np.uint8 if sum(per_bits) <= 255 else np.uint16)
+    for t in query.terms:
+        np.add(total, _term_distance(t, cols, pat), out=total, casting="unsafe")
+    return TermScores(total, int(sum(per_bits)), per_bits, query, cols, pat)

@@ -53,12 +53,12 @@ def explain_rows(scores: TermScores, rows: np.ndarray) -> list[tuple[TermMatch, 
     rows = np.asarray(rows, dtype=np.int64)
     if not len(rows):
         return []
-    opp = scores.opposite(rows)
+    dist, opp = scores.terms_at(rows)
     out = []
     for j, r in enumerate(rows):
         ms = []
         for t, term in enumerate(scores.query.terms):
-            d, o = int(scores.dist[t, r]), int(opp[t, j])
+            d, o = int(dist[t, j]), int(opp[t, j])
             ms.append(TermMatch(term.text, None if d == o else d < o, d, scores.per_term_bits[t]))
         out.append(tuple(ms))
     return out
@@ -70,21 +70,30 @@ def top_k(score: np.ndarray, k: int, candidates: np.ndarray | None = None) -> np
     Everything strictly better than the k-th score is kept, then the ties at the k-th score
     in index order, so the result is exactly the first k of a stable sort, in O(N).
     """
-    idx = np.arange(score.shape[0]) if candidates is None else np.asarray(candidates)
-    s = score if candidates is None else score[idx]
-    if k < s.shape[0]:
-        if np.issubdtype(s.dtype, np.integer) and s.size and int(s.max()) - int(s.min()) < 1 << 16:
-            lo = int(s.min())
-            cum = np.cumsum(np.bincount((s - lo).astype(np.int64)))  # Hamming distances: small integers
-            cut = lo + int(np.searchsorted(cum, k))
+    s = score if candidates is None else score[np.asarray(candidates)]
+    n = s.shape[0]
+    if k < n:
+        if s.dtype == np.uint8:
+            # count the smallest values one at a time: the k-th score is usually a few steps up
+            cut, seen = int(s.min()), 0
+            while True:
+                seen += int(np.count_nonzero(s == cut))
+                if seen >= k:
+                    break
+                cut += 1
+        elif s.dtype == np.uint16 or (s.dtype == np.uint32 and int(s.max()) < 1 << 20):
+            cum = np.cumsum(np.bincount(s))  # Hamming-based scores: small non-negative integers
+            cut = int(np.searchsorted(cum, k))
         else:
             cut = np.partition(s, k - 1)[k - 1]
-        better = np.flatnonzero(s < cut)
-        tied = np.flatnonzero(s == cut)[: k - len(better)]
-        keep = np.concatenate([better, tied])
-        idx, s = idx[keep], s[keep]
-    order = np.lexsort((idx, s))[:k]
-    return idx[order]
+        near = np.flatnonzero(s <= cut)  # one pass over N; then only the (few) candidates
+        sv = s[near]
+        better = near[sv < cut]
+        keep = np.concatenate([better, near[sv == cut][: k - len(better)]])
+    else:
+        keep = np.arange(n)
+    keep = keep[np.lexsort((keep, s[keep]))][:k]
+    return keep if candidates is None else np.asarray(candidates)[keep]
 
 
 def rank_codes(codes: np.ndarray, decoder: Decoder | None, *,

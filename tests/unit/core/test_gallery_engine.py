@@ -52,6 +52,10 @@ def test_build_search_and_explain(model_with_decoder, crops_dir, tmp_path):
         # hybrid
         res = eng.search(SearchRequest(attributes="personalMale", probe_image=probe, top=3))
         assert res.mode == "hybrid" and res.hits[0].hit.photo_distance is not None
+        for h in res.hits:  # the documented weighting: 0.5 * photo / nbits + 0.5 * attribute / masked bits
+            assert h.hit.score == pytest.approx(0.5 * h.hit.photo_distance / 128 + 0.5 * h.hit.attribute_distance / 1)
+        scores = [h.hit.score for h in res.hits]
+        assert scores == sorted(scores)
     finally:
         eng.close()
 

@@ -55,9 +55,10 @@ def test_scores_and_or_not():
     seg = AttributeColumns.from_codes(codes, LAY)
     q = parse_query("carryingBackpack, lowerBody:dark", PETA)
     s = score_terms(q, seg, dec)
-    assert s.dist.tolist() == [[0, 0, 2], [0, 2, 0]]
+    assert s.terms_at(np.arange(3))[0].tolist() == [[0, 0, 2], [0, 2, 0]]
     assert s.total.tolist() == [0, 2, 2]
     assert s.masked_bits == 4
     # negation: the hat wearer is 2 bits from "no hat", the others 0
     s2 = score_terms(parse_query("not accessoryHat", PETA), seg, dec)
-    assert s2.dist.tolist() == [[0, 0, 2]] and s2.opposite(np.arange(3)).tolist() == [[2, 2, 0]]
+    d2, o2 = s2.terms_at(np.arange(3))
+    assert d2.tolist() == [[0, 0, 2]] and o2.tolist() == [[2, 2, 0]]
