@@ -1,0 +1,26 @@
+"""The PyInstaller application (``make dist``) starts and searches the demo gallery.
+
+Slow: it needs the frozen build in dist/deepssh-gui (see docs/distribution.md), so it is
+deselected by ``make test`` and run with ``pytest -m slow tests/dist`` after ``make dist``.
+"""
+
+import os
+import subprocess
+
+import pytest
+
+from tests.conftest import ROOT
+
+APP = ROOT / "dist" / "deepssh-gui" / "deepssh-gui"
+
+
+@pytest.mark.slow
+def test_frozen_app_searches_the_demo_gallery(tmp_path):
+    if not APP.exists():
+        pytest.skip("no frozen build: run `make dist` first")
+    out = tmp_path / "frozen.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DEEPSSH_DATA=str(tmp_path / "data"))
+    r = subprocess.run([str(APP), "--attributes", "carryingBackpack, lowerBody:dark", "--screenshot", str(out)],
+                       capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "117 hits shown" in r.stdout and out.stat().st_size > 50_000
