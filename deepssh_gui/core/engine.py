@@ -62,17 +62,15 @@ class SearchResult:
 
 
 class SearchEngine:
-    """Loads a model (lazily, for probe images) and a gallery; answers searches."""
+    """Loads a model and a gallery (refusing a gallery that model did not build); answers searches."""
 
-    def __init__(self, gallery: str | Path, model: str | Path | None = None, read_only: bool = False) -> None:
+    def __init__(self, gallery: str | Path, model: str | Path, read_only: bool = False) -> None:
         from .checkpoint import load_model
 
-        self.model = load_model(model) if model is not None else None
-        self.gallery = Gallery.open(gallery, self.model, read_only=read_only)
-        if self.model is None:
-            # A gallery can be searched by attributes with its own decoder only if we have the model.
-            raise DeepSSHError("a model is needed to search a gallery")
+        self.model = load_model(model)
+        self.gallery = Gallery.open(gallery, self.model, read_only=read_only)  # refuses another model's gallery
         if self.model.decoder is None:
+            self.gallery.close()
             raise DeepSSHError(f"model {self.model.name} has no attribute decoder; run deepssh fit-decoder")
         self.gallery.load()
         self._lock = threading.Lock()
