@@ -22,7 +22,6 @@ import numpy as np
 from .decoder import Decoder
 from .layout import CodeLayout, default_bits_per_attr, pack_bits
 from .progress import Progress, no_progress
-from .query import parse_query
 from .schema import PETA
 
 
@@ -132,8 +131,6 @@ def run_bench(n: int = 1_000_000, nbits: int = 256, queries: int = 50, seed: int
 
     from .engine import SearchEngine
     from .gallery import Gallery
-    from .query import score_terms
-    from .search import top_k
 
     layout = CodeLayout(nbits, len(PETA), default_bits_per_attr(nbits, len(PETA)))
     codes = synthetic_codes(n, layout, seed)

@@ -201,9 +201,3 @@ class SearchEngine:
             _, rd, ri = index.range_search(q, cut + 1)
         order = np.lexsort((ri, rd))[:kk]
         return [Hit(int(ri[j]), r + 1, float(rd[j]), int(rd[j]), None) for r, j in enumerate(order)]
-
-    def similar_track(self, item_id: int) -> list[int]:
-        m = self.gallery.items([item_id])[0]
-        if m.track is None:
-            return [item_id]
-        return self.gallery.track_items(m.source, m.track)

@@ -18,7 +18,7 @@ distances to the "no" patterns of all alternatives.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 

@@ -6,7 +6,7 @@ import os
 import tempfile
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QImage, QImageReader, QPainter, QPen, QColor, QPixmap
+from PySide6.QtGui import QGuiApplication, QImage, QImageReader, QPainter, QPen, QColor
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ..core.errors import ImageError

@@ -42,7 +42,7 @@ class ResultsModel(QAbstractListModel):
 
 
 def describe_hit(rh: ResultHit) -> str:
-    h, m = rh.hit, rh.meta
+    h = rh.hit
     lines = [f"rank {h.rank}, score {h.score:g}"]
     if h.photo_distance is not None:
         lines.append(f"photo Hamming distance {h.photo_distance}")

@@ -3,10 +3,8 @@
 import os
 import sqlite3
 
-import numpy as np
 import pytest
 
-from deepssh_gui.core.decoder import Decoder
 from deepssh_gui.core.engine import SearchEngine, SearchRequest
 from deepssh_gui.core.gallery import Gallery, GalleryError
 from deepssh_gui.core.ingest import build_from_images
@@ -62,7 +60,6 @@ def test_build_search_and_explain(model_with_decoder, crops_dir, tmp_path):
 
 def test_resume_skips_done_and_appends(model_with_decoder, crops_dir, tmp_path):
     _build(model_with_decoder, crops_dir, tmp_path / "g")
-    from deepssh_gui.core.datasets import load_folder
     from tests.conftest import write_png
 
     write_png(crops_dir / "c" / "0100_c3s1_000001_01.png", (9, 9, 9))

@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deepssh_gui.core.decoder import Decoder
-from deepssh_gui.core.layout import CodeLayout, hamming, pack_bits
+from deepssh_gui.core.layout import CodeLayout, pack_bits
 from deepssh_gui.core.query import parse_query
 from deepssh_gui.core.schema import PETA
 from deepssh_gui.core.search import rank_codes, top_k
