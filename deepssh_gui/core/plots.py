@@ -17,6 +17,21 @@ def _plt():
     return plt
 
 
+def _finish_log2(plt, fig, ax, xs, xlabel: str, ylabel: str, title: str, path) -> None:
+    """Label a plot whose x values double (1, 2, 4 ... or 128 ... 2048), then save and close it."""
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(xs)
+    ax.set_xticklabels([str(x) for x in xs])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def plot_cmc(report: dict, path: str | Path) -> None:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -43,17 +58,8 @@ def plot_semantic(report: dict, path: str | Path) -> None:
     n = sem["n_attributes"]
     for key, label in (("rank1", "rank-1"), ("rank5", "rank-5"), ("precision_at_10", "attribute precision@10")):
         ax.plot(n, [100 * (v or 0) for v in sem[key]], marker="o", label=label)
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(n)
-    ax.set_xticklabels([str(x) for x in n])
-    ax.set_xlabel("number of attributes in the query")
-    ax.set_ylabel("%")
-    ax.set_title("Attribute-only queries built from a person's true attributes")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _finish_log2(plt, fig, ax, n, "number of attributes in the query", "%",
+                 "Attribute-only queries built from a person's true attributes", path)
 
 
 def plot_bits(rows: list[dict], path: str | Path) -> None:
@@ -64,14 +70,5 @@ def plot_bits(rows: list[dict], path: str | Path) -> None:
     for key, label in (("binary_mAP", "DeepSSH binary"), ("lsh_mAP", "ImageNet + LSH"), ("float_mAP", "float (cosine)")):
         if all(r.get(key) is not None for r in rows):
             ax.plot(bits, [100 * r[key] for r in rows], marker="o", label=label)
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(bits)
-    ax.set_xticklabels([str(b) for b in bits])
-    ax.set_xlabel("code length (bits)")
-    ax.set_ylabel("mAP (%)")
-    ax.set_title("mAP against code length (PETA validation split)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _finish_log2(plt, fig, ax, bits, "code length (bits)", "mAP (%)",
+                 "mAP against code length (PETA validation split)", path)
