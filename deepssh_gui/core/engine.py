@@ -14,15 +14,15 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from .errors import DeepSSHError
 from .gallery import Gallery, ItemMeta
-from .query import AttributeQuery, parse_query
-from .search import DEFAULT_HYBRID_ALPHA, Hit, explain_rows, top_k
+from .query import AttributeQuery, masked_bits, parse_query
+from .search import DEFAULT_HYBRID_ALPHA, Hit, rank_codes
 
 
 @dataclass
@@ -115,46 +115,25 @@ class SearchEngine:
         n = len(g.codes)
         cand = g.filter_ids(req.camera, req.t_from, req.t_to)
         k = max(1, int(req.top))
-        scores = None
         if not n or (cand is not None and not len(cand)):
             hits: list[Hit] = []
-        elif probe is not None and not query:
-            hits = self._photo(probe, k, cand)
+        elif probe is not None and not query and cand is None:
+            hits = self._faiss_photo(probe, k)
         else:
-            from .query import score_terms
-
-            cols = g.attr_columns
-            scale = 1.0
-            scores = score_terms(query, cols if cand is None else cols.take(cand), self.model.decoder)
-            attr = scores.total
-            photo = None
-            if probe is not None:
-                from .layout import hamming
-
-                codes = g.codes if cand is None else g.codes[cand]
-                photo = hamming(probe[None], codes)[0]
-                m = max(1, scores.masked_bits)
-                if req.alpha == 0.5:
-                    # the default equal weighting, in integers: (photo*m + attr*nbits) / (2*nbits*m)
-                    # ranks exactly like the float formula and allows the O(N) counting top-k
-                    mix = photo.astype(np.uint32) * m + attr.astype(np.uint32) * g.layout.nbits
-                    scale = 1.0 / (2 * g.layout.nbits * m)
-                else:
-                    mix = (1 - req.alpha) * photo / g.layout.nbits + req.alpha * attr.astype(np.float64) / m
-            else:
-                mix = attr
-            local = top_k(mix, k)
-            ids = local if cand is None else cand[local]
-            why = explain_rows(scores, local)
-            hits = [Hit(int(i), r + 1, float(mix[j]) * scale, None if photo is None else int(photo[j]), int(attr[j]),
-                        why[r]) for r, (i, j) in enumerate(zip(ids, local))]
+            codes = g.codes if cand is None else g.codes[cand]
+            cols = None
+            if query:
+                cols = g.attr_columns if cand is None else g.attr_columns.take(cand)
+            hits = rank_codes(codes, self.model.decoder, probe=probe, query=query, k=k, alpha=req.alpha, cols=cols)
+            if cand is not None:  # rows of the filtered arrays -> gallery ids
+                hits = [replace(h, index=int(cand[h.index])) for h in hits]
         metas = g.items([h.index for h in hits])
         codes = g.codes
         att = g.attr_scores([h.index for h in hits])
         out = [ResultHit(h, m, codes[h.index].copy(), att[r]) for r, (h, m) in enumerate(zip(hits, metas))]
         mode = "hybrid" if probe is not None and query else "photo" if probe is not None else "attributes"
         res = SearchResult(out, query, probe_sha, time.perf_counter() - t0,
-                           n if cand is None else len(cand), scores.masked_bits if scores else 0, mode)
+                           n if cand is None else len(cand), masked_bits(query, g.layout.bits_per_attr), mode)
         self._audit(req, res)
         return res
 
@@ -174,15 +153,9 @@ class SearchEngine:
         except GalleryError as exc:
             res.notes.append(f"this search was not recorded in the audit log: {exc}")
 
-    def _photo(self, probe: np.ndarray, k: int, cand: np.ndarray | None) -> list[Hit]:
+    def _faiss_photo(self, probe: np.ndarray, k: int) -> list[Hit]:
         g = self.gallery
         q = np.ascontiguousarray(probe[None], dtype=np.uint8)
-        if cand is not None:
-            from .layout import hamming
-
-            d = hamming(q, g.codes[cand])[0]
-            local = top_k(d, k)
-            return [Hit(int(cand[j]), r + 1, float(d[j]), int(d[j]), None) for r, j in enumerate(local)]
         index = g.index
         kk = min(k, index.ntotal)
         k2 = min(index.ntotal, 2 * kk + 16)

@@ -143,12 +143,22 @@ def _term_distance(t: Term, cols: AttributeColumns, pat: np.ndarray) -> np.ndarr
     return d
 
 
+def term_bits(query: AttributeQuery, bits_per_attr: int) -> list[int]:
+    """Bits each term reads: a positive OR needs one alternative, a negation all of them."""
+    return [bits_per_attr * len(t.attrs) if t.negated else bits_per_attr for t in query.terms]
+
+
+def masked_bits(query: AttributeQuery, bits_per_attr: int) -> int:
+    """Size of the query's mask: the most its masked Hamming distance can be."""
+    return sum(term_bits(query, bits_per_attr))
+
+
 def score_terms(query: AttributeQuery, cols: AttributeColumns, decoder: Decoder) -> TermScores:
     """Masked distances of every item, reading only the queried attributes' byte columns and
     accumulating in place (no per-term N-sized arrays are kept)."""
     pat = decoder.patterns()
     k = decoder.layout.bits_per_attr
-    per_bits = [k * len(t.attrs) if t.negated else k for t in query.terms]
+    per_bits = term_bits(query, k)
     # uint8 when the largest possible sum fits: half the memory traffic of uint16
     total = np.zeros(len(cols), dtype=np.uint8 if sum(per_bits) <= 255 else np.uint16)
     for t in query.terms:
