@@ -87,15 +87,12 @@ def cmd_encode(args: argparse.Namespace) -> int:
 
 def cmd_fit_decoder(args: argparse.Namespace) -> int:
     from .core.checkpoint import load_model, save_model
-    from .core.datasets import load_dataset
     from .core.datasets.split import split_train_val
     from .core.progress import TqdmProgress
     from .core.train import fit_decoder, preload_images
 
     model = load_model(args.model)
-    data = load_dataset(args.dataset, args.root, args.subsets.split(",") if args.subsets else None)
-    if data.schema.names != model.schema.names:
-        raise DeepSSHError(f"the {args.dataset} schema differs from the schema {model.name} was trained with")
+    data = _labelled_data(args, model)
     train_set, _ = split_train_val(data, args.val_fraction)
     bar = TqdmProgress("decode images")
     images, ok = preload_images(train_set.paths, model.config.input_hw, bar)
@@ -156,17 +153,24 @@ def cmd_bench_encode(args: argparse.Namespace) -> int:
     return 0
 
 
-def _eval_set(args, model):
-    """The labelled evaluation set and its decoded images, aligned."""
+def _labelled_data(args, model):
+    """The dataset named by ``--dataset/--root/--subsets``, refused if its labels are not the model's schema."""
     from .core.datasets import load_dataset
-    from .core.datasets.split import split_train_val
-    from .core.progress import TqdmProgress
-    from .core.train import preload_images
 
     data = load_dataset(args.dataset, args.root, args.subsets.split(",") if args.subsets else None)
     if data.schema.names != model.schema.names:
         raise DeepSSHError(f"{model.name} was trained with the {model.schema.name} schema; "
                            f"the {args.dataset} labels do not match it")
+    return data
+
+
+def _eval_set(args, model):
+    """The labelled evaluation set and its decoded images, aligned."""
+    from .core.datasets.split import split_train_val
+    from .core.progress import TqdmProgress
+    from .core.train import preload_images
+
+    data = _labelled_data(args, model)
     if args.split != "all":
         train_set, val_set = split_train_val(data)
         data = val_set if args.split == "val" else train_set

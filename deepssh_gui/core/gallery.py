@@ -387,11 +387,8 @@ class Gallery:
         except (OSError, ValueError, RuntimeError):
             codes = self._read_codes()
             if self.read_only:
-                import faiss as _f
-
-                index = _f.IndexBinaryFlat(self.layout.nbits)
-                if n:
-                    index.add(codes)
+                # cannot write the derived files: build them in memory only
+                index = build_binary_index(codes, self.layout.nbits)
                 seg = AttributeColumns.from_codes(codes, self.layout).columns
             else:
                 self._write_derived(codes)
