@@ -34,13 +34,48 @@ def _hw(text: str) -> tuple[int, int]:
     return h, w
 
 
+def _training_data(args: argparse.Namespace):
+    """The main dataset less ``--exclude-subsets``, plus every ``--extra NAME=ROOT`` (identity-only sources)."""
+    import numpy as np
+
+    from .core.datasets import concat_sets, load_dataset
+
+    data = load_dataset(args.dataset, args.root, args.subsets.split(",") if args.subsets else None)
+    if args.exclude_subsets:
+        gone = {s.strip() for s in args.exclude_subsets.split(",") if s.strip()}
+        present = {s.subset for s in data.samples}
+        if gone - present:
+            raise DeepSSHError(f"--exclude-subsets names {sorted(gone - present)}, which the data does not have "
+                               f"(present: {', '.join(sorted(present))})")
+        data = data.subset(np.array([s.subset not in gone for s in data.samples], dtype=bool))
+    parts = [data]
+    for spec in args.extra or []:
+        name, sep, root = spec.partition("=")
+        if not sep or not root:
+            raise DeepSSHError(f"--extra expects NAME=ROOT (e.g. cuhk03=data/cuhk03/train), got {spec!r}")
+        extra = load_dataset(name, root)
+        if extra.schema.names != data.schema.names:
+            raise DeepSSHError(f"--extra {name}: its attribute schema differs from {args.dataset}'s")
+        parts.append(extra)
+    return concat_sets(parts) if len(parts) > 1 else data
+
+
+def _pk(text: str) -> tuple[int, int]:
+    try:
+        p, k = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected PxK such as 12x4, got {text!r}") from None
+    if p < 1 or k < 2:
+        raise argparse.ArgumentTypeError("P must be >= 1 and K >= 2")
+    return p, k
+
+
 def cmd_train(args: argparse.Namespace) -> int:
-    from .core.datasets import load_dataset
     from .core.datasets.split import split_train_val
     from .core.progress import TqdmProgress
     from .core.train import TrainConfig, train
 
-    data = load_dataset(args.dataset, args.root, args.subsets.split(",") if args.subsets else None)
+    data = _training_data(args)
     for note in data.notes:
         print(note, file=sys.stderr)
     train_set, val_set = split_train_val(data, args.val_fraction)
@@ -49,7 +84,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     cfg = TrainConfig(out=args.out, nbits=args.bits, bits_per_attr=args.bits_per_attr, backbone=args.backbone,
                       backbone_weights=args.backbone_weights, input_hw=args.input_size, epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, seed=args.seed, threads=args.threads,
-                      max_steps_per_epoch=args.max_steps,
+                      max_steps_per_epoch=args.max_steps, val_every=args.val_every, freeze_blocks=args.freeze_blocks,
+                      ibn_after=tuple(int(x) for x in args.ibn_after.split(",")) if args.ibn_after else (),
+                      color_jitter=args.color_jitter, pk=args.pk or (0, 0), w_triplet=args.w_triplet,
                       command="deepssh " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
     bar = TqdmProgress("train", unit="step")
     try:
@@ -444,6 +481,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dataset", default="peta", choices=["peta", "market1501", "dukemtmc"])
     t.add_argument("--root", required=True, help="dataset root folder")
     t.add_argument("--subsets", help="comma-separated PETA subsets (default: all present)")
+    t.add_argument("--exclude-subsets", help="comma-separated subsets left out (leave-domain-out training)")
+    t.add_argument("--extra", action="append", metavar="NAME=ROOT",
+                   help="another source with the same schema or identities only, e.g. cuhk03=DIR (repeatable)")
+    t.add_argument("--ibn-after", help="backbone block indices followed by half instance norm, e.g. 3,6,10")
+    t.add_argument("--color-jitter", type=float, default=0.0, help="brightness/contrast/saturation jitter, e.g. 0.3")
+    t.add_argument("--pk", type=_pk, help="identity-balanced batches of P identities x K images, e.g. 12x4")
+    t.add_argument("--w-triplet", type=float, default=0.0, help="weight of the batch-hard triplet loss (needs --pk)")
+    t.add_argument("--freeze-blocks", type=int, default=4, help="leading backbone blocks kept at ImageNet weights")
     t.add_argument("--bits", type=int, default=256, help="code length, 128-2048, multiple of 8")
     t.add_argument("--bits-per-attr", type=int, default=None)
     t.add_argument("--backbone", default="mobilenet_v2", choices=["mobilenet_v2", "resnet50"])
@@ -456,6 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
     t.add_argument("--val-fraction", type=float, default=0.2, help="identity fraction held out (0 = none)")
     t.add_argument("--max-steps", type=int, default=0, help="cap steps per epoch (smoke tests)")
+    t.add_argument("--val-every", type=int, default=1, help="validate every N epochs (0 = never)")
     t.add_argument("--restart", action="store_true", help="ignore an existing training state and start afresh")
     t.add_argument("--out", required=True, help="model file to write, e.g. models/NAME.pt")
     t.set_defaults(func=cmd_train)
@@ -477,7 +523,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("evaluate", help="retrieval, attribute and semantic-query evaluation with baselines")
     v.add_argument("--model", default=str(default_model_path()))
-    v.add_argument("--dataset", default="peta", choices=["peta", "market1501", "dukemtmc"])
+    v.add_argument("--dataset", default="peta", choices=["peta", "market1501", "dukemtmc", "cuhk03"])
     v.add_argument("--root", required=True)
     v.add_argument("--subsets")
     v.add_argument("--split", default="val", choices=["val", "train", "all"],

@@ -37,11 +37,16 @@ class ModelConfig:
     std: tuple[float, float, float] = IMAGENET_STD
     dropout: float = 0.2
     attr_step: float = 2.0  # logit distance between thermometer thresholds
+    # indices of backbone blocks whose output passes through instance normalisation on half
+    # its channels (IBN-a style, Pan et al. 2018): removes per-image contrast and colour cast
+    # statistics early, which is what differs most between cameras. () = plain backbone.
+    ibn_after: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         self.input_hw = tuple(int(x) for x in self.input_hw)
         self.mean = tuple(float(x) for x in self.mean)
         self.std = tuple(float(x) for x in self.std)
+        self.ibn_after = tuple(int(x) for x in self.ibn_after)
         CodeLayout(self.nbits, self.n_attrs, self.bits_per_attr)  # validates
 
     @property
@@ -51,6 +56,9 @@ class ModelConfig:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["input_hw"], d["mean"], d["std"] = list(self.input_hw), list(self.mean), list(self.std)
+        d["ibn_after"] = list(self.ibn_after)
+        if not self.ibn_after:
+            del d["ibn_after"]  # keeps the config, and so the model hash, of plain models unchanged
         return d
 
     @classmethod
@@ -68,6 +76,8 @@ class DeepSSHNet(nn.Module):
         self.cfg = cfg
         lay = cfg.layout
         self.features, channels = build_backbone(cfg.backbone, pretrained, backbone_weights)
+        for i in cfg.ibn_after:
+            self.features[i] = IBNBlock(self.features[i], _out_channels(self.features[i]))
         # BatchNorm on the pooled feature (a "BNNeck") standardises it for both linear heads;
         # without it the attribute classifier learns far more slowly from raw ReLU6 features.
         self.feat_bn = nn.BatchNorm1d(channels)
@@ -100,6 +110,27 @@ class DeepSSHNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Relaxed code ``float32 (N, nbits)`` in (-1, 1) from normalised input."""
         return self.heads(self.embed(x))[0]
+
+
+class IBNBlock(nn.Module):
+    """A backbone block followed by InstanceNorm on the first half of its output channels."""
+
+    def __init__(self, block: nn.Module, channels: int) -> None:
+        super().__init__()
+        self.block = block
+        self.half = channels // 2
+        self.ibn_norm = nn.InstanceNorm2d(self.half, affine=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.block(x)
+        return torch.cat([self.ibn_norm(y[:, : self.half]), y[:, self.half:]], dim=1)
+
+
+def _out_channels(block: nn.Module) -> int:
+    convs = [m for m in block.modules() if isinstance(m, nn.Conv2d)]
+    if not convs:
+        raise ValueError("an IBN block must contain a convolution")
+    return convs[-1].out_channels
 
 
 def attr_thresholds(k: int, step: float) -> torch.Tensor:

@@ -42,6 +42,7 @@ from .metrics import cosine_distance, mean_accuracy
 from .model import DeepSSHNet, ModelConfig
 from .progress import Progress, no_progress
 from .protocol import evaluate_subsets
+from .sampler import PKSampler
 
 
 @dataclass
@@ -68,6 +69,12 @@ class TrainConfig:
     threads: int = 0
     val_every: int = 1
     max_steps_per_epoch: int = 0  # 0 = full epoch; tests use a few steps
+    # generalisation recipe (docs/model.md has the ablation)
+    ibn_after: tuple[int, ...] = ()
+    color_jitter: float = 0.0  # brightness/contrast/saturation factors in [1 - j, 1 + j]; no hue shift
+    pk: tuple[int, int] = (0, 0)  # (P identities, K images each) per batch; (0, 0) = uniform batches
+    w_triplet: float = 0.0
+    triplet_margin: float = 0.3
     command: str = ""
 
     @property
@@ -84,6 +91,7 @@ class TrainConfig:
         for k in ("epochs", "threads", "val_every", "command", "out"):
             d.pop(k)
         d["input_hw"] = list(self.input_hw)
+        d["ibn_after"], d["pk"] = list(self.ibn_after), list(self.pk)
         return d
 
 
@@ -134,10 +142,23 @@ def preload_images(paths: list[str], hw: tuple[int, int], progress: Progress = n
 
 # ----------------------------------------------------------------------------- augmentation
 
-def augment(batch: torch.Tensor, gen: torch.Generator, pad: int = 6) -> torch.Tensor:
-    """Random flip, translation (reflect-pad then crop) and erasing on ``uint8 (N, H, W, 3)``."""
+def augment(batch: torch.Tensor, gen: torch.Generator, pad: int = 6, color_jitter: float = 0.0) -> torch.Tensor:
+    """Random flip, translation (reflect-pad then crop), colour jitter and erasing.
+
+    ``uint8 (N, H, W, 3)`` in, ``float32 (N, H, W, 3)`` in [0, 255] out. The jitter scales
+    brightness, contrast and saturation but never shifts hue, because colour attributes
+    ("upperBodyRed") must stay true after augmentation.
+    """
     n, h, w, _ = batch.shape
     x = batch.permute(0, 3, 1, 2).float()
+    if color_jitter > 0:
+        def factors() -> torch.Tensor:
+            return (1 + (torch.rand(n, generator=gen) * 2 - 1) * color_jitter).view(n, 1, 1, 1)
+        x = x * factors()
+        mean = x.mean(dim=(1, 2, 3), keepdim=True)
+        x = (x - mean) * factors() + mean
+        gray = (0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3])
+        x = ((x - gray) * factors() + gray).clamp(0, 255)
     flip = torch.rand(n, generator=gen) < 0.5
     x[flip] = x[flip].flip(3)
     xp = F.pad(x, (pad, pad, pad, pad), mode="reflect")
@@ -167,6 +188,25 @@ class CosineClassifier(nn.Module):
         cos = F.normalize(code, dim=1) @ F.normalize(self.weight, dim=1).T
         logits = self.scale * (cos - self.margin * F.one_hot(target, cos.shape[1]))
         return F.cross_entropy(logits, target, label_smoothing=0.1)
+
+
+def batch_hard_triplet(emb: torch.Tensor, target: torch.Tensor, margin: float) -> torch.Tensor:
+    """Batch-hard triplet loss (Hermans et al. 2017) on cosine distances of ``emb (N, D)``.
+
+    For each anchor: its farthest positive against its nearest negative. Anchors without a
+    positive or a negative in the batch are skipped.
+    """
+    e = F.normalize(emb, dim=1)
+    d = 1 - e @ e.T
+    same = target[:, None] == target[None, :]
+    eye = torch.eye(len(target), dtype=torch.bool, device=emb.device)
+    pos = same & ~eye
+    valid = pos.any(1) & (~same).any(1)
+    if not valid.any():
+        return emb.sum() * 0
+    hardest_pos = d.masked_fill(~pos, -1).max(1).values
+    hardest_neg = d.masked_fill(same, 3).min(1).values
+    return F.relu(hardest_pos - hardest_neg + margin)[valid].mean()
 
 
 def attribute_loss(logits: torch.Tensor, labels: torch.Tensor, prior: torch.Tensor) -> torch.Tensor:
@@ -233,13 +273,17 @@ def _log(cfg: TrainConfig, record: dict) -> None:
 def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = None, resume: bool = True,
           progress: Progress = no_progress, print_fn: Callable[[str], None] = print) -> TrainResult:
     """Train (or resume) and write ``cfg.out`` (model) and ``cfg.state_path`` every epoch."""
+    if cfg.w_triplet and not cfg.pk[0]:
+        raise ValueError("the triplet loss needs identity-balanced batches: set pk (--pk PxK)")
+    if cfg.pk[0] and cfg.pk[0] * cfg.pk[1] > cfg.batch_size:
+        raise ValueError(f"a {cfg.pk[0]}x{cfg.pk[1]} batch does not fit in batch size {cfg.batch_size}")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.use_deterministic_algorithms(True)
     schema = train_set.schema
     k = cfg.bits_per_attr or default_bits_per_attr(cfg.nbits, len(schema))
     mcfg = ModelConfig(nbits=cfg.nbits, n_attrs=len(schema), bits_per_attr=k, backbone=cfg.backbone,
-                       input_hw=cfg.input_hw)
+                       input_hw=cfg.input_hw, ibn_after=cfg.ibn_after)
     torch.manual_seed(cfg.seed)
     net = DeepSSHNet(mcfg, pretrained=True, backbone_weights=cfg.backbone_weights)
 
@@ -258,7 +302,9 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
                              ).float().clamp(0.01, 0.99)
     classifier = CosineClassifier(cfg.nbits, len(id_names), cfg.id_scale, cfg.id_margin)
 
-    frozen = list(net.features[: cfg.freeze_blocks].parameters()) if cfg.backbone == "mobilenet_v2" else []
+    # frozen blocks keep ImageNet filters; the IBN norms inside them are new and always train
+    frozen = [p for n, p in net.features[: cfg.freeze_blocks].named_parameters() if "ibn_norm" not in n
+              ] if cfg.backbone == "mobilenet_v2" else []
     for p in frozen:
         p.requires_grad_(False)
     frozen_ids = {id(p) for p in frozen}
@@ -286,6 +332,9 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
         return result
 
     n = len(train_set)
+    sampler = None
+    if cfg.pk[0]:
+        sampler = PKSampler(train_set, cfg.pk[0], cfg.pk[1], extra=max(0, cfg.batch_size - cfg.pk[0] * cfg.pk[1]))
     steps = n // cfg.batch_size
     if cfg.max_steps_per_epoch:
         steps = min(steps, cfg.max_steps_per_epoch)
@@ -300,24 +349,30 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
             for m in net.features[: cfg.freeze_blocks].modules():
                 if isinstance(m, nn.BatchNorm2d):
                     m.eval()  # frozen blocks keep ImageNet statistics
-            sums = {"loss": 0.0, "attr": 0.0, "id": 0.0, "quant": 0.0, "balance": 0.0}
+            sums = {"loss": 0.0, "attr": 0.0, "id": 0.0, "quant": 0.0, "balance": 0.0, "triplet": 0.0}
             for step in range(steps):
-                idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
+                idx = sampler.batch(gen) if sampler else perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
                 lr = _lr_at(cfg, epoch, step, steps)
                 for g in opt.param_groups:
                     g["lr"] = lr * g["lr_mult"]
-                x = net.normalise(augment(torch.from_numpy(images[idx.numpy()]), gen))
+                x = net.normalise(augment(torch.from_numpy(images[idx.numpy()]), gen, color_jitter=cfg.color_jitter))
                 h, logits = net.heads(net.embed(x))
                 l_attr = attribute_loss(logits, labels[idx], prior)
-                l_id = classifier(h, torch.from_numpy(pids[idx.numpy()]))
+                target = torch.from_numpy(pids[idx.numpy()])
+                l_id = classifier(h, target)
+                l_tri = h.sum() * 0
+                if sampler and cfg.w_triplet:
+                    pk_n = cfg.pk[0] * cfg.pk[1]
+                    l_tri = batch_hard_triplet(h[:pk_n], target[:pk_n], cfg.triplet_margin)
                 # attribute bits are thermometer codes of their logits: quantise identity bits only
                 l_quant = (h[:, a_bits:].abs() - 1).pow(2).mean()
                 l_bal = h[:, a_bits:].mean(0).pow(2).mean()
-                loss = cfg.w_attr * l_attr + cfg.w_id * l_id + cfg.w_quant * l_quant + cfg.w_balance * l_bal
+                loss = (cfg.w_attr * l_attr + cfg.w_id * l_id + cfg.w_quant * l_quant + cfg.w_balance * l_bal
+                        + cfg.w_triplet * l_tri)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
-                for key, v in zip(sums, (loss, l_attr, l_id, l_quant, l_bal)):
+                for key, v in zip(sums, (loss, l_attr, l_id, l_quant, l_bal, l_tri)):
                     sums[key] += float(v.detach())
                 progress(step + 1, steps, f"epoch {epoch + 1}/{cfg.epochs} loss {sums['loss'] / (step + 1):.3f}")
             record = {"epoch": epoch + 1, "seconds": round(time.time() - t0, 1), "lr": lr,

@@ -52,3 +52,15 @@ class SampleSet:
     def subset(self, mask: np.ndarray) -> "SampleSet":
         idx = np.flatnonzero(mask)
         return SampleSet(self.schema, [self.samples[i] for i in idx], self.labels[idx], list(self.notes))
+
+
+def concat_sets(sets: list[SampleSet]) -> SampleSet:
+    """One SampleSet from several with the same schema (e.g. PETA plus identity-only CUHK03)."""
+    if not sets:
+        raise ValueError("nothing to concatenate")
+    schema = sets[0].schema
+    for s in sets[1:]:
+        if s.schema.names != schema.names:
+            raise ValueError(f"cannot mix the {schema.name} and {s.schema.name} attribute schemas")
+    return SampleSet(schema, [x for s in sets for x in s.samples], np.concatenate([s.labels for s in sets]),
+                     [n for s in sets for n in s.notes])
