@@ -58,9 +58,9 @@ def tiny_model_path(tmp_path_factory) -> Path:
     """A random-weight 128-bit PETA-schema model at 64x32 input, saved as a real checkpoint."""
     import torch
 
-    from deepssh_gui.core.checkpoint import save_model
-    from deepssh_gui.core.model import DeepSSHNet, ModelConfig
-    from deepssh_gui.core.schema import PETA
+    from deepssh_gui.learn.checkpoint import save_model
+    from deepssh_gui.learn.network import DeepSSHNet, ModelConfig
+    from deepssh_gui.model.schema import PETA
 
     torch.manual_seed(0)
     net = DeepSSHNet(ModelConfig(nbits=128, n_attrs=len(PETA), bits_per_attr=1, input_hw=(64, 32)), pretrained=False)
@@ -72,7 +72,7 @@ def tiny_model_path(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_model_path):
-    from deepssh_gui.core.checkpoint import load_model
+    from deepssh_gui.learn.checkpoint import load_model
 
     return load_model(tiny_model_path)
 
@@ -80,8 +80,8 @@ def tiny_model(tiny_model_path):
 @pytest.fixture()
 def model_with_decoder(tiny_model_path, tmp_path):
     """The tiny model saved again with a decoder, so attribute queries work."""
-    from deepssh_gui.core.checkpoint import load_model, save_model
-    from deepssh_gui.core.decoder import Decoder
+    from deepssh_gui.learn.checkpoint import load_model, save_model
+    from deepssh_gui.model.decoder import Decoder
 
     m = load_model(tiny_model_path)
     rng = np.random.default_rng(0)
@@ -96,9 +96,9 @@ def model_with_decoder(tiny_model_path, tmp_path):
 @pytest.fixture()
 def small_gallery(model_with_decoder, crops_dir, tmp_path):
     """``(model path, gallery path)``: the 8 tiny crops encoded by the tiny model."""
-    from deepssh_gui.core.checkpoint import load_model
-    from deepssh_gui.core.gallery import Gallery
-    from deepssh_gui.core.ingest import build_from_images
+    from deepssh_gui.learn.checkpoint import load_model
+    from deepssh_gui.search.gallery import Gallery
+    from deepssh_gui.ingest.build import build_from_images
 
     m = load_model(model_with_decoder)
     with Gallery.create(tmp_path / "gallery", m) as g:

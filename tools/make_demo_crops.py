@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from deepssh_gui.core.imageio import import_cv2  # noqa: E402
+from deepssh_gui.common.imageio import import_cv2  # noqa: E402
 
 
 def main() -> int:

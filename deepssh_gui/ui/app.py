@@ -12,7 +12,7 @@ from pathlib import Path
 def _fix_qt_plugin_path() -> None:
     """opencv-python points QT_QPA_PLATFORM_PLUGIN_PATH at its own Qt plugins, which are
     incompatible with PySide6's; drop it (and import cv2 now, through the guarded import)."""
-    from ..core.imageio import import_cv2
+    from ..common.imageio import import_cv2
 
     val = os.environ.get("QT_QPA_PLATFORM_PLUGIN_PATH", "")
     if "cv2" in val:
@@ -24,8 +24,8 @@ def _fix_qt_plugin_path() -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ..cli import default_model_path
-    from ..demo import DEMO_GALLERY
+    from ..common.paths import default_model_path
+    from ..common.paths import DEMO_GALLERY
 
     ap = argparse.ArgumentParser(prog="deepssh-gui", description="DeepSSH forensic person search (desktop)")
     ap.add_argument("--gallery", help=f"gallery folder (default: the last one, else the demo {DEMO_GALLERY})")
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         last = QSettings().value("gallery/last")
         gallery = last if last and Path(last, "gallery.sqlite").is_file() else None
     if gallery is None:
-        from ..demo import user_demo_gallery
+        from ..common.paths import user_demo_gallery
 
         gallery = str(user_demo_gallery())
     t0 = time.perf_counter()

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
-from ..core.schema import GROUPS, AttributeSchema
+from ..model.schema import GROUPS, AttributeSchema
 
 ANY, REQUIRED, EXCLUDED = 0, 1, 2
 _STATE_TEXT = {ANY: "☐", REQUIRED: "☑", EXCLUDED: "☒ not"}

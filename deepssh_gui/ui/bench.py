@@ -25,9 +25,9 @@ def toggle_latency(model_path: str, n: int, toggles: int = 40, seed: int = 0) ->
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from ..core.bench import synthetic_codes, write_synthetic_gallery
-    from ..core.checkpoint import load_model
-    from ..core.gallery import Gallery
+    from ..evaluate.bench import synthetic_codes, write_synthetic_gallery
+    from ..learn.checkpoint import load_model
+    from ..search.gallery import Gallery
     from .attribute_panel import ANY, REQUIRED
     from .main_window import MainWindow
 
@@ -101,7 +101,7 @@ def cold_start(model_path: str, gallery: str, runs: int = 3) -> dict:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    from ..cli import default_model_path
+    from ..common.paths import default_model_path
 
     ap = argparse.ArgumentParser(prog="deepssh bench-gui")
     ap.add_argument("--model", default=str(default_model_path()))
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gallery", default=None, help="gallery for the cold-start measurement (default: the demo)")
     args = ap.parse_args(argv)
     if args.gallery is None:
-        from ..demo import user_demo_gallery
+        from ..common.paths import user_demo_gallery
 
         args.gallery = str(user_demo_gallery())
     res = {"toggle_to_results": toggle_latency(args.model, args.n, args.toggles),

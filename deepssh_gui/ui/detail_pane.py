@@ -9,7 +9,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
-from ..core.engine import ResultHit
+from ..search.engine import ResultHit
 from .results_model import describe_hit
 
 
@@ -21,7 +21,7 @@ def numpy_to_qimage(rgb: np.ndarray) -> QImage:
 
 def read_source_frame(video: str, frame: int) -> np.ndarray | None:
     """RGB frame ``uint8 (H, W, 3)`` of a video, or None (runs in a background job)."""
-    from ..core.imageio import import_cv2
+    from ..common.imageio import import_cv2
 
     cv2 = import_cv2()
     cap = cv2.VideoCapture(video)

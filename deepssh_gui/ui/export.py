@@ -19,8 +19,8 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QUrl
 from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter, QPen, QTextDocument
 
 from .. import __version__
-from ..core.atomic import atomic_write_bytes, atomic_write_text
-from ..core.engine import ResultHit, SearchResult
+from ..common.atomic import atomic_write_bytes, atomic_write_text
+from ..search.engine import ResultHit, SearchResult
 
 
 @dataclass
@@ -186,8 +186,8 @@ def cli_export(args) -> tuple[Path, Path, int]:
     _fix_qt_plugin_path()
     from PySide6.QtGui import QGuiApplication
 
-    from ..core.engine import SearchEngine, SearchRequest
-    from ..core.errors import DeepSSHError
+    from ..search.engine import SearchEngine, SearchRequest
+    from ..common.errors import DeepSSHError
 
     app = QGuiApplication.instance() or QGuiApplication(["deepssh"])  # noqa: F841 - fonts for the PDF
     eng = SearchEngine(args.gallery, args.model)

@@ -9,8 +9,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from ..core.errors import DeepSSHError
-from ..core.progress import Cancelled
+from ..common.errors import DeepSSHError
+from ..common.progress import Cancelled
 
 
 class Job(QObject):

@@ -11,8 +11,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QInputDialog, QLabel, QListView, QMainWindow, QMessageBox,
                                QProgressDialog, QSplitter, QVBoxLayout, QWidget)
 
-from ..core.engine import SearchEngine, SearchRequest
-from ..core.query import parse_query
+from ..search.engine import SearchEngine, SearchRequest
+from ..search.query import parse_query
 from .attribute_panel import AttributePanel
 from .detail_pane import DetailPane, read_source_frame
 from .hit_delegate import HitDelegate
@@ -160,8 +160,8 @@ class MainWindow(QMainWindow):
         dlg.setMinimumDuration(0)
 
         def work(progress, cancel):
-            from ..core.checkpoint import load_model
-            from ..core.gallery import Gallery
+            from ..learn.checkpoint import load_model
+            from ..search.gallery import Gallery
 
             model = load_model(self.model_path)
             with Gallery.create(out, model) as g:
@@ -188,14 +188,14 @@ class MainWindow(QMainWindow):
     def build_from_folder(self) -> None:
         src = QFileDialog.getExistingDirectory(self, "Folder of crops")
         if src:
-            from ..core.ingest import build_from_images
+            from ..ingest.build import build_from_images
 
             self._build("Build from folder", lambda g, m, p, c: build_from_images(g, m, src, progress=p, cancel=c))
 
     def build_from_video(self) -> None:
         src, _ = QFileDialog.getOpenFileName(self, "Video", "", "Video (*.avi *.mp4 *.mkv *.mov *.mpg);;All files (*)")
         if src:
-            from ..core.ingest import build_from_video
+            from ..ingest.build import build_from_video
 
             self._build("Build from video", lambda g, m, p, c: build_from_video(g, m, src, progress=p, cancel=c))
 
@@ -327,8 +327,8 @@ class MainWindow(QMainWindow):
     def save_session(self, path: str | None = None) -> None:
         if self.engine is None:
             return
-        from ..core.gallery import sha256_file
-        from ..core.session import Session
+        from ..search.gallery import sha256_file
+        from ..search.session import Session
 
         if not path:
             path, _ = QFileDialog.getSaveFileName(self, "Save session", "session.deepssh.json", "Session (*.json)")
@@ -342,7 +342,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"session saved to {path}", 5000)
 
     def open_session(self, path: str | None = None) -> None:
-        from ..core.session import Session
+        from ..search.session import Session
 
         if not path:
             path, _ = QFileDialog.getOpenFileName(self, "Open session", "", "Session (*.json)")

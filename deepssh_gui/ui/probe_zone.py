@@ -9,8 +9,8 @@ from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QImageReader, QPainter, QPen, QColor
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from ..core.errors import ImageError
-from ..core.imageio import IMAGE_EXTENSIONS, check_image_file
+from ..common.errors import ImageError
+from ..common.imageio import IMAGE_EXTENSIONS, check_image_file
 
 IMAGE_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(IMAGE_EXTENSIONS)) + ")"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
 
-from ..core.engine import ResultHit
+from ..search.engine import ResultHit
 
 HitRole = Qt.UserRole + 1
 

@@ -12,11 +12,11 @@ import sys
 import numpy as np
 import pytest
 
-from deepssh_gui.core.engine import SearchEngine, SearchRequest
-from deepssh_gui.core.errors import ImageError
-from deepssh_gui.core.gallery import Gallery, GalleryError
-from deepssh_gui.core.imageio import read_rgb
-from deepssh_gui.core.ingest import build_from_images
+from deepssh_gui.search.engine import SearchEngine, SearchRequest
+from deepssh_gui.common.errors import ImageError
+from deepssh_gui.search.gallery import Gallery, GalleryError
+from deepssh_gui.common.imageio import read_rgb
+from deepssh_gui.ingest.build import build_from_images
 from tests.conftest import ROOT, write_png
 
 
@@ -49,7 +49,7 @@ def test_each_bad_image_has_a_specific_reason(tmp_path, name, reason):
 
 
 def test_gallery_build_skips_and_lists_bad_files_then_searches(tmp_path, model_with_decoder):
-    from deepssh_gui.core.checkpoint import load_model
+    from deepssh_gui.learn.checkpoint import load_model
 
     d = _bad_images(tmp_path / "in")
     m = load_model(model_with_decoder)
@@ -66,7 +66,7 @@ def test_gallery_build_skips_and_lists_bad_files_then_searches(tmp_path, model_w
 
 
 def test_unicode_and_spaces_in_paths(tmp_path, model_with_decoder):
-    from deepssh_gui.core.checkpoint import load_model
+    from deepssh_gui.learn.checkpoint import load_model
 
     d = tmp_path / "Zeugen Aufnahmen ü 北京" / "Kamera 2"
     write_png(d / "Person Nr 1 é.png", (200, 10, 10))
@@ -84,7 +84,7 @@ def test_unicode_and_spaces_in_paths(tmp_path, model_with_decoder):
 
 
 def test_empty_gallery(tmp_path, model_with_decoder):
-    from deepssh_gui.core.checkpoint import load_model
+    from deepssh_gui.learn.checkpoint import load_model
 
     (tmp_path / "empty").mkdir()
     m = load_model(model_with_decoder)
@@ -105,9 +105,9 @@ def test_empty_gallery(tmp_path, model_with_decoder):
 def test_gallery_of_another_code_length(tmp_path, model_with_decoder, crops_dir):
     import torch
 
-    from deepssh_gui.core.checkpoint import load_model, save_model
-    from deepssh_gui.core.model import DeepSSHNet, ModelConfig
-    from deepssh_gui.core.schema import PETA
+    from deepssh_gui.learn.checkpoint import load_model, save_model
+    from deepssh_gui.learn.network import DeepSSHNet, ModelConfig
+    from deepssh_gui.model.schema import PETA
 
     m = load_model(model_with_decoder)
     with Gallery.create(tmp_path / "g", m) as g:

@@ -27,8 +27,8 @@ def test_only_ui_imports_qt():
 
 
 def test_core_import_is_light_and_fast():
-    code = ("import sys, time; t = time.perf_counter(); import deepssh_gui.core, deepssh_gui.core.schema, "
-            "deepssh_gui.core.layout, deepssh_gui.core.metrics; dt = time.perf_counter() - t; "
+    code = ("import sys, time; t = time.perf_counter(); import deepssh_gui.core, deepssh_gui.model.schema, "
+            "deepssh_gui.model.layout, deepssh_gui.evaluate.metrics; dt = time.perf_counter() - t; "
             "print(dt, 'torch' in sys.modules, 'PySide6' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     dt, has_torch, has_qt = out.split()

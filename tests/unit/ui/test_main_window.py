@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from deepssh_gui.core.engine import SearchRequest
+from deepssh_gui.search.engine import SearchRequest
 from deepssh_gui.ui.attribute_panel import EXCLUDED, REQUIRED
 from deepssh_gui.ui.main_window import MainWindow
 from tests.conftest import ROOT

@@ -1,0 +1,1 @@
+"""Plumbing shared by every stage: errors, atomic writes, progress, image reading. numpy only."""

@@ -1,0 +1,1 @@
+"""Evaluation: re-id protocols, metrics, baselines, plots and benchmarks."""

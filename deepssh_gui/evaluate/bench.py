@@ -1,0 +1,235 @@
+"""``deepssh bench``: search latency, build/load time and memory on synthetic galleries.
+
+Codes are random in their identity bits. Their attribute bits are thermometer patterns drawn
+from PETA-like attribute priors, so masked queries see realistic segment values. The gallery
+is real: SQLite metadata, a FAISS index and attribute columns on disk, loaded back as the
+engine loads them. FAISS ``IndexBinaryFlat`` is timed in the same run as the baseline.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import resource
+import shutil
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..model.decoder import Decoder
+from ..model.layout import CodeLayout, default_bits_per_attr, pack_bits
+from ..common.progress import Progress, no_progress
+from ..model.schema import PETA
+
+
+def _rss_mb() -> float:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def synthetic_codes(n: int, layout: CodeLayout, seed: int = 0, chunk: int = 200_000) -> np.ndarray:
+    """``uint8 (n, nbytes)`` codes with prior-driven thermometer attribute bits."""
+    rng = np.random.default_rng(seed)
+    k, a = layout.bits_per_attr, layout.n_attrs
+    prior = rng.uniform(0.03, 0.6, a)
+    out = np.empty((n, layout.nbytes), np.uint8)
+    for s in range(0, n, chunk):
+        m = min(chunk, n - s)
+        bits = rng.integers(0, 2, (m, layout.nbits), dtype=np.uint8)
+        # level 0..k per attribute: 0 for "no", 1..k for "yes" with rising confidence
+        yes = rng.random((m, a)) < prior
+        level = np.where(yes, rng.integers(1, k + 1, (m, a)), 0)
+        therm = (np.arange(k)[None, None, :] < level[:, :, None]).astype(np.uint8)
+        bits[:, : a * k] = therm.reshape(m, a * k)
+        out[s:s + m] = pack_bits(bits)
+    return out
+
+
+def synthetic_decoder(layout: CodeLayout) -> Decoder:
+    k = layout.bits_per_attr
+    prob = np.zeros((layout.n_attrs, 2, k), np.float32)
+    prob[:, 0, :] = 0.05
+    prob[:, 1, :] = np.linspace(0.95, 0.6, k)
+    return Decoder(layout, prob, np.ones((layout.n_attrs, 2), np.int64))
+
+
+def _percentiles(xs: list[float]) -> dict:
+    a = np.array(xs) * 1000
+    return {"p50_ms": round(float(np.percentile(a, 50)), 3), "p95_ms": round(float(np.percentile(a, 95)), 3)}
+
+
+def write_synthetic_gallery(root: Path, codes: np.ndarray, layout: CodeLayout, progress: Progress,
+                            model=None) -> None:
+    """A real gallery directory with one metadata row per code (no thumbnails).
+
+    With ``model`` (a LoadedModel) the gallery claims that model, so the engine opens it.
+    """
+    import json
+
+    from ..search.gallery import DB_NAME, GALLERY_FORMAT_VERSION, _SCHEMA_SQL
+
+    root.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(root / DB_NAME)
+    info = {"format_version": str(GALLERY_FORMAT_VERSION), "package_version": "bench",
+            "model_hash": model.hash if model else "synthetic", "model_name": model.name if model else "synthetic",
+            "nbits": str(layout.nbits), "n_attrs": str(layout.n_attrs),
+            "bits_per_attr": str(layout.bits_per_attr), "attr_step": "2.0",
+            "schema": json.dumps((model.schema if model else PETA).to_dict()), "created": "bench"}
+    scores = np.zeros(layout.n_attrs, np.float32).tobytes()
+    with conn:
+        conn.executescript(_SCHEMA_SQL)
+        conn.executemany("INSERT INTO info VALUES (?, ?)", info.items())
+        n = len(codes)
+        step = 100_000
+        for s in range(0, n, step):
+            rows = ((i, f"crop_{i}.jpg", None, "synthetic.avi", "0" * 64, f"c{i % 8}", i, i * 0.1,
+                     0, 0, 64, 128, i // 10, None, codes[i].tobytes(), scores) for i in range(s, min(n, s + step)))
+            conn.executemany("INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            progress(min(n, s + step), n, "writing metadata")
+    conn.close()
+
+
+def ivf_recall(codes: np.ndarray, probes: np.ndarray, nbits: int, k: int = 20) -> dict:
+    """Build an IndexBinaryIVF over ``codes`` and compare it with exact flat search.
+
+    Recall@k counts an IVF result as correct when its distance is within the exact k-th
+    distance (so equally distant items are interchangeable, as ties are).
+    """
+    import faiss
+
+    from ..search.gallery import IVF_NPROBE, build_binary_index
+
+    t0 = time.perf_counter()
+    ivf = build_binary_index(codes, nbits, ivf=True)
+    build_s = time.perf_counter() - t0
+    flat = faiss.IndexBinaryFlat(nbits)
+    flat.add(codes)
+    lat_ivf, lat_flat, rec = [], [], []
+    for q in probes:
+        q = q[None]
+        t = time.perf_counter()
+        fd, _ = flat.search(q, k)
+        lat_flat.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        idist, iid = ivf.search(q, k)
+        lat_ivf.append(time.perf_counter() - t)
+        rec.append(float(((idist[0] <= fd[0, -1]) & (iid[0] >= 0)).sum()) / k)
+    return {"nlist": int(ivf.nlist), "nprobe": IVF_NPROBE, "build_s": round(build_s, 2),
+            f"recall_at_{k}": round(float(np.mean(rec)), 4), "ivf": _percentiles(lat_ivf),
+            "flat_same_run": _percentiles(lat_flat)}
+
+
+def run_bench(n: int = 1_000_000, nbits: int = 256, queries: int = 50, seed: int = 0,
+              progress: Progress = no_progress, workdir: str | None = None, with_ivf: bool = False) -> dict:
+    import faiss
+
+    from ..search.engine import SearchEngine
+    from ..search.gallery import Gallery
+
+    layout = CodeLayout(nbits, len(PETA), default_bits_per_attr(nbits, len(PETA)))
+    codes = synthetic_codes(n, layout, seed)
+    tmp = Path(tempfile.mkdtemp(prefix="deepssh-bench-", dir=workdir))
+    try:
+        write_synthetic_gallery(tmp, codes, layout, progress)
+        del codes
+        gc.collect()
+        t0 = time.perf_counter()
+        g = Gallery.open(tmp)
+        g.finalize()  # builds index.faiss and attr_columns.npy from the database
+        build_s = time.perf_counter() - t0
+        g.close()
+        load_s, rss_delta = _load_in_fresh_process(tmp)
+        g = Gallery.open(tmp, read_only=False)
+        g.load()
+        eng = SearchEngine.__new__(SearchEngine)  # the engine without a network: codes are synthetic
+        eng.gallery, eng.model = g, _BenchModel(synthetic_decoder(layout))
+        eng._lock = __import__("threading").Lock()
+        from ..search.engine import SearchRequest
+
+        rng = np.random.default_rng(seed + 1)
+        probes = g.codes[rng.integers(0, n, queries)]
+        names = PETA.names
+        lat = {"faiss_flat_baseline": [], "photo": [], "attr_1": [], "attr_3": [], "attr_6": [], "hybrid_3": []}
+        flat = g.index
+        for i in range(queries):
+            q = probes[i:i + 1]
+            t = time.perf_counter()
+            flat.search(q, 20)
+            lat["faiss_flat_baseline"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            eng.search(SearchRequest(probe_code=probes[i], top=20))
+            lat["photo"].append(time.perf_counter() - t)
+            for m in (1, 3, 6):
+                attrs = ", ".join(rng.choice(names, m, replace=False))
+                t = time.perf_counter()
+                eng.search(SearchRequest(attributes=attrs, top=20))
+                lat[f"attr_{m}"].append(time.perf_counter() - t)
+            attrs = ", ".join(rng.choice(names, 3, replace=False))
+            t = time.perf_counter()
+            eng.search(SearchRequest(attributes=attrs, probe_code=probes[i], top=20))
+            lat["hybrid_3"].append(time.perf_counter() - t)
+            progress(i + 1, queries, "queries")
+        disk = {p.name: p.stat().st_size for p in tmp.iterdir() if p.is_file()}
+        raw = n * layout.nbytes
+        res = {
+            "n": n, "nbits": nbits, "bits_per_attr": layout.bits_per_attr, "queries": queries, "top": 20,
+            "latency": {k: _percentiles(v) for k, v in lat.items()},
+            "photo_p50_over_faiss_p50": None,
+            "build_index_s": round(build_s, 3), "load_s": round(load_s, 3),
+            "raw_code_mb": round(raw / 2**20, 2),
+            "resident_after_load_mb": round(rss_delta, 2),
+            "resident_over_raw_codes": round(rss_delta * 2**20 / raw, 3),
+            "disk_mb": {k: round(v / 2**20, 2) for k, v in disk.items()},
+            "threads": faiss.omp_get_max_threads(),
+        }
+        p50 = res["latency"]
+        res["photo_p50_over_faiss_p50"] = round(p50["photo"]["p50_ms"] / p50["faiss_flat_baseline"]["p50_ms"], 3)
+        for m in (1, 3, 6):
+            res[f"attr_{m}_p50_over_photo_p50"] = round(p50[f"attr_{m}"]["p50_ms"] / p50["photo"]["p50_ms"], 3)
+        if with_ivf:
+            # near-duplicate probes (a few flipped bits) model "the same person again"
+            noisy = np.unpackbits(probes, axis=1)
+            flip = rng.random(noisy.shape) < 0.08
+            res["ivf_vs_flat"] = ivf_recall(np.ascontiguousarray(g.codes), np.packbits(noisy ^ flip, axis=1), nbits)
+        g.close()
+        return res
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _load_in_fresh_process(root: Path) -> tuple[float, float]:
+    """``(seconds, resident MB added)`` for opening and loading the gallery in a new process,
+    so that neither the allocator's free lists nor warm Python objects hide the cost."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, time\n"
+        "from deepssh_gui.evaluate.bench import _rss_mb\n"
+        "from deepssh_gui.search.gallery import Gallery\n"
+        "import faiss, numpy\n"
+        "r0 = _rss_mb(); t0 = time.perf_counter()\n"
+        f"g = Gallery.open({str(root)!r}); g.load(); n = len(g)\n"
+        "t = time.perf_counter() - t0\n"
+        "print(json.dumps([t, _rss_mb() - r0, n]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    t, rss, _ = json.loads(out.strip().splitlines()[-1])
+    return t, rss
+
+
+class _BenchModel:
+    """Just enough of a LoadedModel for attribute and photo-code searches."""
+
+    hash = "synthetic"
+
+    def __init__(self, decoder: Decoder) -> None:
+        self.decoder = decoder
+        self.schema = PETA

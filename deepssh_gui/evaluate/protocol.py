@@ -1,0 +1,68 @@
+"""The per-subset re-identification protocol used by validation and ``deepssh evaluate``.
+
+Within each subset: every image of an identity with >= 2 images is a query; the gallery is
+every other image of the subset (singletons stay in as distractors). Where the subset has
+two or more cameras, same-identity same-camera images are junk (removed from the ranking),
+as in the Market-1501 protocol.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ..learn.datasets.base import Sample
+from .metrics import map_cmc
+
+
+@dataclass
+class SubsetResult:
+    subset: str
+    n_images: int
+    n_queries: int
+    mAP: float
+    cmc: np.ndarray  # float64 (max_rank,)
+
+
+def subset_indices(samples: list[Sample]) -> dict[str, np.ndarray]:
+    out: dict[str, list[int]] = {}
+    for i, s in enumerate(samples):
+        out.setdefault(s.subset, []).append(i)
+    return {k: np.array(v) for k, v in sorted(out.items())}
+
+
+def evaluate_subsets(samples: list[Sample], dist_fn: Callable[[np.ndarray, np.ndarray], np.ndarray],
+                     max_rank: int = 20) -> tuple[list[SubsetResult], dict]:
+    """Run the protocol. ``dist_fn(q_idx, g_idx)`` returns a ``(len(q), len(g))`` distance matrix.
+
+    Returns per-subset results and an overall summary weighted by number of queries.
+    """
+    results = []
+    for subset, idx in subset_indices(samples).items():
+        ids = np.array([samples[i].identity for i in idx])
+        counts = Counter(ids.tolist())
+        qmask = np.array([counts[x] >= 2 for x in ids])
+        if not qmask.any():
+            continue
+        q_idx = idx[qmask]
+        cams = np.array([samples[i].camera or "" for i in idx])
+        multi_cam = len(set(cams.tolist()) - {""}) >= 2
+        dist = dist_fn(q_idx, idx)
+        q_pos = np.flatnonzero(qmask)
+        junk = np.zeros(dist.shape, dtype=bool)
+        junk[np.arange(q_pos.size), q_pos] = True  # the query itself
+        if multi_cam:
+            junk |= (ids[q_pos][:, None] == ids[None, :]) & (cams[q_pos][:, None] == cams[None, :])
+        mAP, cmc, n = map_cmc(dist, ids[q_pos], ids, junk, max_rank)
+        if n:
+            results.append(SubsetResult(subset, int(idx.size), n, mAP, cmc))
+    total = sum(r.n_queries for r in results)
+    summary = {
+        "n_queries": total,
+        "mAP": float(sum(r.mAP * r.n_queries for r in results) / total) if total else float("nan"),
+        "cmc": (sum(r.cmc * r.n_queries for r in results) / total).tolist() if total else [],
+    }
+    return results, summary

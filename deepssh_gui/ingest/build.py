@@ -1,0 +1,158 @@
+"""Building galleries from folders of crops and from video (resumable, cancellable)."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..common.atomic import atomic_write_bytes
+from ..learn.checkpoint import LoadedModel
+from ..learn.datasets import load_folder
+from ..learn.datasets.market import parse_reid_name
+from ..learn.encode import encode_arrays
+from ..common.errors import ImageError
+from ..search.gallery import Gallery, NewItem, sha256_file
+from ..common.imageio import import_cv2, load_crop, resize_rgb
+from ..common.progress import Progress, check_cancel, no_progress
+from .video import VideoReport, iter_video_tracks
+
+THUMB_HW = (128, 64)
+
+
+@dataclass
+class BuildReport:
+    added: int = 0
+    skipped_done: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    video: VideoReport | None = None
+
+
+def _jpeg(rgb: np.ndarray, quality: int = 88) -> bytes:
+    cv2 = import_cv2()
+    ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(rgb[:, :, ::-1]), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return buf.tobytes()
+
+
+def _crop_meta(path: str) -> tuple[str | None, str | None]:
+    """Camera and identity from a Market-1501-style name (``0002_c1s1_000451_03.jpg``), if any."""
+    parsed = parse_reid_name(Path(path).name)
+    if parsed is None:
+        return None, None
+    pid, cam = parsed
+    return cam, (None if pid in ("-1", "0000") else pid)
+
+
+def build_from_images(gallery: Gallery, model: LoadedModel, images: str, batch_size: int = 128,
+                      progress: Progress = no_progress, cancel: Callable[[], bool] | None = None) -> BuildReport:
+    """Add every image under ``images`` (recursive) not yet in the gallery. Finalises the index."""
+    t0 = time.perf_counter()
+    rep = BuildReport()
+    paths = [str(Path(p).resolve()) for p in load_folder(images)]
+    todo = []
+    for p in paths:
+        if gallery.source_status(gallery.rel(p)) in ("done", "failed"):
+            rep.skipped_done += 1
+        else:
+            todo.append(p)
+    hw = model.config.input_hw
+    total = len(todo)
+    progress(0, total, "encoding crops")
+    for s in range(0, total, batch_size):
+        check_cancel(cancel)
+        batch = todo[s:s + batch_size]
+        imgs, ok_paths, sources = [], [], []
+        for p in batch:
+            try:
+                imgs.append(load_crop(p, hw))
+                ok_paths.append(p)
+            except ImageError as exc:
+                rep.failed.append((p, exc.reason))
+                sources.append((gallery.rel(p), "", "image", "failed", exc.reason, 0))
+        items = []
+        if imgs:
+            arr = np.stack(imgs)
+            codes, scores, _ = encode_arrays(model.net, arr)
+            for p, img, c, sc in zip(ok_paths, arr, codes, scores):
+                sha = sha256_file(p)
+                cam, ident = _crop_meta(p)
+                items.append(NewItem(crop=gallery.rel(p), source=gallery.rel(p), source_sha256=sha, code=c,
+                                     attr_scores=sc, thumb_jpeg=_jpeg(resize_rgb(img, THUMB_HW)), camera=cam,
+                                     identity=ident))
+                sources.append((gallery.rel(p), sha, "image", "done", None, 1))
+        gallery.add_batch(items, sources)
+        rep.added += len(items)
+        progress(min(total, s + batch_size), total, f"{rep.added} added")
+    gallery.finalize()
+    rep.seconds = time.perf_counter() - t0
+    return rep
+
+
+def build_from_video(gallery: Gallery, model: LoadedModel, video: str, camera: str | None = None,
+                     detector: str = "mog2", tracker: str = "deepsort", best_per_track: int = 3,
+                     start_time: float = 0.0, progress: Progress = no_progress,
+                     cancel: Callable[[], bool] | None = None) -> BuildReport:
+    """Detect and track people in ``video``; add the best crops of each track.
+
+    Crops are saved under ``<gallery>/crops/<video stem>/``. Progress is committed as tracks
+    end; an interrupted ingest resumes after the last committed frame.
+    """
+    t0 = time.perf_counter()
+    rep = BuildReport(video=VideoReport())
+    src_abs = str(Path(video).resolve())
+    if not os.path.isfile(src_abs):
+        from ..common.errors import DeepSSHError
+
+        raise DeepSSHError(f"video {video!r} does not exist")
+    src = gallery.rel(src_abs)
+    status = gallery.source_status(src)
+    if status == "done":
+        rep.skipped_done = 1
+        return rep
+    start_frame = 0
+    if status == "partial":
+        row = [s for s in gallery.sources() if s["path"] == src][0]
+        start_frame = int(row["detail"] or 0)
+    sha = sha256_file(src_abs)
+    cam = camera or Path(src_abs).stem
+    stem = re.sub(r"[^\w.-]+", "_", Path(src_abs).stem)
+    crop_dir = gallery.root / "crops" / stem
+    crop_dir.mkdir(parents=True, exist_ok=True)
+    hw = model.config.input_hw
+    # track ids continue after the ones already stored for this source (resume)
+    row = gallery.conn.execute("SELECT MAX(track) FROM items WHERE source = ?", (src,)).fetchone()
+    track_offset = int(row[0] or 0) if start_frame else 0
+    cv2 = import_cv2()
+    for frame_done, crops, final_chunk in iter_video_tracks(src_abs, detector, tracker, best_per_track, start_frame=start_frame,
+                                               report=rep.video, progress=progress, cancel=cancel):
+        items = []
+        if crops:
+            rgbs = [c.crop_bgr[:, :, ::-1] for c in crops]
+            arr = np.stack([resize_rgb(np.ascontiguousarray(r), hw) for r in rgbs])
+            codes, scores, _ = encode_arrays(model.net, arr)
+            for c, rgb, code, sc in zip(crops, rgbs, codes, scores):
+                tid = c.track + track_offset
+                name = f"t{tid:05d}_f{c.frame:06d}.jpg"
+                final = crop_dir / name
+                ok, buf = cv2.imencode(".jpg", c.crop_bgr, [cv2.IMWRITE_JPEG_QUALITY, 92])
+                atomic_write_bytes(final, buf.tobytes())
+                items.append(NewItem(crop=gallery.rel(final), source=src, source_sha256=sha, code=code, attr_scores=sc,
+                                     thumb_jpeg=_jpeg(resize_rgb(np.ascontiguousarray(rgb), THUMB_HW)),
+                                     camera=cam, frame=c.frame, timestamp=start_time + c.timestamp,
+                                     bbox=c.box, track=tid))
+        status = "done" if final_chunk else "partial"
+        detail = None if final_chunk else str(frame_done)
+        if final_chunk and rep.video.damaged:
+            detail = "; ".join(rep.video.notes)
+        n_prev = gallery.conn.execute("SELECT COUNT(*) FROM items WHERE source = ?", (src,)).fetchone()[0]
+        gallery.add_batch(items, [(src, sha, "video", status, detail, n_prev + len(items))])
+        rep.added += len(items)
+    gallery.finalize()
+    rep.seconds = time.perf_counter() - t0
+    return rep

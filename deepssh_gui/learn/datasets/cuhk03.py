@@ -1,0 +1,51 @@
+"""CUHK03 folder loader (Li et al., CVPR 2014): ``<root>/<pid>_<n>.jpg``, identity labels only.
+
+``n`` 00-04 come from the first camera of the identity's camera pair and 05-09 from the
+second, so the camera is ``"a"`` for ``n < 5`` and ``"b"`` otherwise. There are no attribute
+labels: every label is -1 (unknown), which the attribute loss masks out.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+from ...common.errors import DatasetError
+from ...common.imageio import is_image_path
+from ...model.schema import PETA, AttributeSchema
+from .base import Sample, SampleSet
+
+_NAME = re.compile(r"^(?P<pid>\d+)_(?P<n>\d+)$")
+
+
+def parse_cuhk03_name(filename: str) -> tuple[str, str]:
+    """``(pid, camera)`` from ``<pid>_<n>.<ext>``; raises ``ValueError`` for other names."""
+    m = _NAME.match(Path(filename).stem)
+    if not m:
+        raise ValueError(f"{filename!r} is not a CUHK03 crop name (<pid>_<n>.jpg)")
+    return m.group("pid"), "a" if int(m.group("n")) < 5 else "b"
+
+
+def load_cuhk03(root: str | os.PathLike, schema: AttributeSchema = PETA, subset: str = "CUHK03") -> SampleSet:
+    """All crops directly under ``root``; identities are ``"<subset>/<pid>"``; labels all -1."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(f"CUHK03 root {str(root)!r} is not a directory")
+    samples: list[Sample] = []
+    skipped = 0
+    for name in sorted(os.listdir(root)):
+        if not is_image_path(name):
+            continue
+        try:
+            pid, cam = parse_cuhk03_name(name)
+        except ValueError:
+            skipped += 1
+            continue
+        samples.append(Sample(str(root / name), f"{subset}/{pid}", subset, cam))
+    if not samples:
+        raise DatasetError(f"no CUHK03 crops (<pid>_<n>.jpg) under {str(root)!r}")
+    notes = [f"{subset}: skipped {skipped} files with unexpected names"] if skipped else []
+    return SampleSet(schema, samples, np.full((len(samples), len(schema)), -1, dtype=np.int8), notes)

@@ -1,0 +1,142 @@
+"""The DeepSSH hashing network: backbone -> structured code (attribute bits + identity bits).
+
+Attribute ``i`` has a logit from a linear attribute classifier on the pooled feature. Its
+``k`` bits are a *thermometer* code of that logit: bit ``j`` is ``logit_i > t_j`` with
+thresholds ``t_j = step * (j - (k - 1) // 2)``, so bit ``(k - 1) // 2`` is exactly the
+classifier's yes/no decision and the others say how confident it is (k = 2: ``00`` no,
+``10`` weak yes, ``11`` confident yes). Attribute bits therefore mean something on their
+own, which is what makes hits explainable and lets the decoder turn a description into
+a partial code. The remaining bits come from a hashing layer trained for identity.
+
+``forward`` returns the relaxed code ``float32 (N, nbits)`` in (-1, 1); binary codes are
+its signs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .backbone import IMAGENET_MEAN, IMAGENET_STD, build_backbone
+from ..model.layout import CodeLayout
+
+
+@dataclass
+class ModelConfig:
+    """Architecture arguments; stored verbatim in every checkpoint."""
+
+    nbits: int = 256
+    n_attrs: int = 57
+    bits_per_attr: int = 2
+    backbone: str = "mobilenet_v2"
+    input_hw: tuple[int, int] = (128, 64)
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
+    dropout: float = 0.2
+    attr_step: float = 2.0  # logit distance between thermometer thresholds
+    # indices of backbone blocks whose output passes through instance normalisation on half
+    # its channels (IBN-a style, Pan et al. 2018): removes per-image contrast and colour cast
+    # statistics early, which is what differs most between cameras. () = plain backbone.
+    ibn_after: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.input_hw = tuple(int(x) for x in self.input_hw)
+        self.mean = tuple(float(x) for x in self.mean)
+        self.std = tuple(float(x) for x in self.std)
+        self.ibn_after = tuple(int(x) for x in self.ibn_after)
+        CodeLayout(self.nbits, self.n_attrs, self.bits_per_attr)  # validates
+
+    @property
+    def layout(self) -> CodeLayout:
+        return CodeLayout(self.nbits, self.n_attrs, self.bits_per_attr)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["input_hw"], d["mean"], d["std"] = list(self.input_hw), list(self.mean), list(self.std)
+        d["ibn_after"] = list(self.ibn_after)
+        if not self.ibn_after:
+            del d["ibn_after"]  # keeps the config, and so the model hash, of plain models unchanged
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelConfig":
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown model arguments {sorted(unknown)}")
+        return cls(**d)
+
+
+class DeepSSHNet(nn.Module):
+    def __init__(self, cfg: ModelConfig, pretrained: bool = False, backbone_weights: str | None = None) -> None:
+        super().__init__()
+        self.cfg = cfg
+        lay = cfg.layout
+        self.features, channels = build_backbone(cfg.backbone, pretrained, backbone_weights)
+        for i in cfg.ibn_after:
+            self.features[i] = IBNBlock(self.features[i], _out_channels(self.features[i]))
+        # BatchNorm on the pooled feature (a "BNNeck") standardises it for both linear heads;
+        # without it the attribute classifier learns far more slowly from raw ReLU6 features.
+        self.feat_bn = nn.BatchNorm1d(channels)
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.attr_head = nn.Linear(channels, cfg.n_attrs)
+        self.id_hash = nn.Linear(channels, cfg.nbits - lay.n_attr_bits)
+        # BatchNorm before tanh centres every identity bit on 0, which starts bits balanced.
+        self.id_bn = nn.BatchNorm1d(cfg.nbits - lay.n_attr_bits)
+        self.register_buffer("thresholds", attr_thresholds(cfg.bits_per_attr, cfg.attr_step), persistent=False)
+        self.register_buffer("mean", torch.tensor(cfg.mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(cfg.std).view(1, 3, 1, 1), persistent=False)
+
+    def normalise(self, images_u8: torch.Tensor) -> torch.Tensor:
+        """``uint8 (N, H, W, 3)`` RGB -> normalised ``float32 (N, 3, H, W)``."""
+        x = images_u8.permute(0, 3, 1, 2).float().div_(255.0)
+        return (x - self.mean) / self.std
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Pooled float feature ``(N, C)`` from normalised input ``(N, 3, H, W)``."""
+        return F.adaptive_avg_pool2d(self.features(x), 1).flatten(1)
+
+    def heads(self, feat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(relaxed code (N, nbits), attribute logits (N, A))`` from pooled features."""
+        f = self.dropout(self.feat_bn(feat))
+        logits = self.attr_head(f)
+        attr_bits = torch.tanh(logits[:, :, None] - self.thresholds).flatten(1)
+        id_bits = torch.tanh(self.id_bn(self.id_hash(f)))
+        return torch.cat([attr_bits, id_bits], dim=1), logits
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Relaxed code ``float32 (N, nbits)`` in (-1, 1) from normalised input."""
+        return self.heads(self.embed(x))[0]
+
+
+class IBNBlock(nn.Module):
+    """A backbone block followed by InstanceNorm on the first half of its output channels."""
+
+    def __init__(self, block: nn.Module, channels: int) -> None:
+        super().__init__()
+        self.block = block
+        self.half = channels // 2
+        self.ibn_norm = nn.InstanceNorm2d(self.half, affine=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.block(x)
+        return torch.cat([self.ibn_norm(y[:, : self.half]), y[:, self.half:]], dim=1)
+
+
+def _out_channels(block: nn.Module) -> int:
+    convs = [m for m in block.modules() if isinstance(m, nn.Conv2d)]
+    if not convs:
+        raise ValueError("an IBN block must contain a convolution")
+    return convs[-1].out_channels
+
+
+def attr_thresholds(k: int, step: float) -> torch.Tensor:
+    """Thermometer thresholds ``float32 (k,)``; index ``(k - 1) // 2`` is 0 (the decision)."""
+    return torch.tensor([step * (j - (k - 1) // 2) for j in range(k)], dtype=torch.float32)
+
+
+def build_model(cfg: ModelConfig, pretrained: bool = True, backbone_weights: str | None = None) -> DeepSSHNet:
+    return DeepSSHNet(cfg, pretrained=pretrained, backbone_weights=backbone_weights)

@@ -1,0 +1,176 @@
+"""The search engine: one façade for the CLI, the GUI and the tests.
+
+``SearchEngine(model_path, gallery_path).search(SearchRequest(...)) -> SearchResult`` with
+plain dataclasses and numpy arrays only (no tensors, no Qt objects).
+
+Photo queries without filters go through the FAISS binary index. Its result is widened to
+every item tied with the k-th distance (a range search), then sorted by (distance, id),
+so rankings are deterministic even though FAISS does not order ties. Attribute queries
+read only the queried attributes' byte columns (see :class:`.decoder.AttributeColumns`).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from ..common.errors import DeepSSHError
+from .gallery import Gallery, ItemMeta
+from .query import AttributeQuery, masked_bits, parse_query
+from .ranking import DEFAULT_HYBRID_ALPHA, Hit, rank_codes
+
+
+@dataclass
+class SearchRequest:
+    attributes: str = ""  # query language, e.g. "carryingBackpack, lowerBody:dark"
+    negated: str = ""  # extra comma-separated terms to negate
+    probe_image: str | None = None  # image file
+    probe_code: np.ndarray | None = None  # uint8 (nbytes,), e.g. "search with this hit"
+    probe_box: tuple[int, int, int, int] | None = None  # x, y, w, h inside the probe image
+    camera: str | None = None
+    t_from: float | None = None
+    t_to: float | None = None
+    top: int = 20
+    alpha: float = DEFAULT_HYBRID_ALPHA
+    origin: str = "api"  # who asked: "cli", "gui", "api" (recorded in the audit log)
+
+
+@dataclass
+class ResultHit:
+    hit: Hit
+    meta: ItemMeta
+    code: np.ndarray  # uint8 (nbytes,)
+    attr_scores: np.ndarray  # float32 (A,)
+
+
+@dataclass
+class SearchResult:
+    hits: list[ResultHit]
+    query: AttributeQuery
+    probe_sha256: str | None
+    seconds: float
+    n_searched: int
+    masked_bits: int = 0
+    mode: str = "photo"
+    notes: list[str] = field(default_factory=list)
+    audit_id: int | None = None
+
+
+class SearchEngine:
+    """Loads a model and a gallery (refusing a gallery that model did not build); answers searches."""
+
+    def __init__(self, gallery: str | Path, model: str | Path, read_only: bool = False) -> None:
+        from ..learn.checkpoint import load_model
+
+        self.model = load_model(model)
+        self.gallery = Gallery.open(gallery, self.model, read_only=read_only)  # refuses another model's gallery
+        if self.model.decoder is None:
+            self.gallery.close()
+            raise DeepSSHError(f"model {self.model.name} has no attribute decoder; run deepssh fit-decoder")
+        self.gallery.load()
+        self._lock = threading.Lock()
+
+    @property
+    def schema(self):
+        return self.model.schema
+
+    def close(self) -> None:
+        self.gallery.close()
+
+    def encode_probe(self, path: str, box: tuple[int, int, int, int] | None = None) -> tuple[np.ndarray, str]:
+        """``(code uint8 (nbytes,), sha256)`` of a probe image (optionally a box inside it)."""
+        from ..learn.encode import encode_arrays
+        from .gallery import sha256_file
+        from ..common.imageio import read_rgb, resize_rgb
+
+        img = read_rgb(path)
+        if box is not None:
+            x, y, w, h = (int(v) for v in box)
+            x0, y0 = max(0, x), max(0, y)
+            x1, y1 = min(img.shape[1], x + w), min(img.shape[0], y + h)
+            if x1 - x0 < 4 or y1 - y0 < 4:
+                raise DeepSSHError(f"the box {box} lies outside the {img.shape[1]}x{img.shape[0]} probe image")
+            img = img[y0:y1, x0:x1]
+        codes, _, _ = encode_arrays(self.model.net, resize_rgb(img, self.model.config.input_hw)[None])
+        return codes[0], sha256_file(path)
+
+    def search(self, req: SearchRequest) -> SearchResult:
+        with self._lock:  # one search at a time: SQLite and the probe encoder are shared
+            return self._search(req)
+
+    def _search(self, req: SearchRequest) -> SearchResult:
+        t0 = time.perf_counter()
+        query = parse_query(req.attributes, self.schema, req.negated)
+        probe, probe_sha = req.probe_code, None
+        if req.probe_image:
+            probe, probe_sha = self.encode_probe(req.probe_image, req.probe_box)
+        if probe is None and not query:
+            raise DeepSSHError("give attributes, a probe image, or both")
+        g = self.gallery
+        n = len(g.codes)
+        cand = g.filter_ids(req.camera, req.t_from, req.t_to)
+        k = max(1, int(req.top))
+        if not n or (cand is not None and not len(cand)):
+            hits: list[Hit] = []
+        elif probe is not None and not query and cand is None:
+            hits = self._faiss_photo(probe, k)
+        else:
+            codes = g.codes if cand is None else g.codes[cand]
+            cols = None
+            if query:
+                cols = g.attr_columns if cand is None else g.attr_columns.take(cand)
+            hits = rank_codes(codes, self.model.decoder, probe=probe, query=query, k=k, alpha=req.alpha, cols=cols)
+            if cand is not None:  # rows of the filtered arrays -> gallery ids
+                hits = [replace(h, index=int(cand[h.index])) for h in hits]
+        metas = g.items([h.index for h in hits])
+        codes = g.codes
+        att = g.attr_scores([h.index for h in hits])
+        out = [ResultHit(h, m, codes[h.index].copy(), att[r]) for r, (h, m) in enumerate(zip(hits, metas))]
+        mode = "hybrid" if probe is not None and query else "photo" if probe is not None else "attributes"
+        res = SearchResult(out, query, probe_sha, time.perf_counter() - t0,
+                           n if cand is None else len(cand), masked_bits(query, g.layout.bits_per_attr), mode)
+        self._audit(req, res)
+        return res
+
+    def _audit(self, req: SearchRequest, res: SearchResult) -> None:
+        """Every search is logged in the gallery; a read-only gallery is searched with a warning."""
+        from .gallery import GalleryError
+
+        filters = json.dumps({k: v for k, v in (("camera", req.camera), ("from", req.t_from), ("to", req.t_to),
+                                                ("top", req.top), ("alpha", req.alpha if res.mode == "hybrid" else None),
+                                                ("probe_box", req.probe_box)) if v is not None})
+        probe = res.probe_sha256
+        if probe is None and req.probe_code is not None:
+            probe = "code:" + np.asarray(req.probe_code, np.uint8).tobytes().hex()
+        try:
+            res.audit_id = self.gallery.append_audit(req.origin, res.mode, res.query.text, probe, filters,
+                                                     self.model.hash, [h.hit.index for h in res.hits])
+        except GalleryError as exc:
+            res.notes.append(f"this search was not recorded in the audit log: {exc}")
+
+    def _faiss_photo(self, probe: np.ndarray, k: int) -> list[Hit]:
+        g = self.gallery
+        q = np.ascontiguousarray(probe[None], dtype=np.uint8)
+        index = g.index
+        kk = min(k, index.ntotal)
+        k2 = min(index.ntotal, 2 * kk + 16)
+        dist, ids = index.search(q, k2)
+        rd, ri = dist[0], ids[0]
+        from .gallery import is_flat
+
+        keep = ri >= 0  # IVF may return fewer than asked
+        rd, ri = rd[keep], ri[keep]
+        kk = min(kk, len(ri))
+        if not kk:
+            return []
+        cut = int(rd[kk - 1])
+        if is_flat(index) and k2 < index.ntotal and int(rd[k2 - 1]) <= cut:
+            # more items may tie with the k-th distance than were returned: fetch all of them
+            _, rd, ri = index.range_search(q, cut + 1)
+        order = np.lexsort((ri, rd))[:kk]
+        return [Hit(int(ri[j]), r + 1, float(rd[j]), int(rd[j]), None) for r, j in enumerate(order)]

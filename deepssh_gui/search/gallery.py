@@ -1,0 +1,507 @@
+"""A gallery: the searchable, self-describing store of encoded crops.
+
+A gallery is a directory::
+
+    gallery.sqlite   metadata (items, sources, info) - the source of truth, codes included
+    index.faiss      FAISS binary index of the codes (derived, rebuilt when stale)
+    attr_columns.npy uint8 (n_attr_bytes, N): the code bytes holding attribute bits, column-major (derived)
+    thumbs/          one JPEG thumbnail per item
+    crops/           crops cut from video (folder crops are referenced where they are)
+
+Writes go through SQLite transactions, one per batch, so an interrupted build (Ctrl-C,
+crash, full disk) leaves every finished batch and nothing half-written; running the same
+build again resumes with the sources not yet done. Derived files are written atomically
+after the database and carry the item count they were built from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..common.atomic import atomic_write_bytes
+from ..model.decoder import AttributeColumns
+from ..common.errors import DeepSSHError
+from ..model.layout import CodeLayout
+from ..model.schema import AttributeSchema
+
+GALLERY_FORMAT_VERSION = 1
+# Above this many items the gallery uses a FAISS IndexBinaryIVF (approximate, sub-linear)
+# instead of IndexBinaryFlat; `deepssh bench --index ivf` reports its recall against flat.
+IVF_THRESHOLD = int(os.environ.get("DEEPSSH_IVF_THRESHOLD", 5_000_000))
+IVF_NPROBE = 32
+CODES_NAME = "codes.npy"
+DB_NAME = "gallery.sqlite"
+INDEX_NAME = "index.faiss"
+SEGMENTS_NAME = "attr_columns.npy"
+
+_SCHEMA_SQL = """
+CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS items (
+    id INTEGER PRIMARY KEY,            -- 0-based row in the index
+    crop TEXT NOT NULL,                -- image file of the crop
+    thumb TEXT,                        -- thumbnail, relative to the gallery
+    source TEXT NOT NULL,              -- image or video the crop came from
+    source_sha256 TEXT NOT NULL,
+    camera TEXT, frame INTEGER, timestamp REAL,
+    x INTEGER, y INTEGER, w INTEGER, h INTEGER,
+    track INTEGER, identity TEXT,
+    code BLOB NOT NULL,                -- uint8 (nbits // 8,)
+    attr_scores BLOB NOT NULL          -- float32 (A,)
+);
+CREATE INDEX IF NOT EXISTS items_camera ON items(camera);
+CREATE INDEX IF NOT EXISTS items_time ON items(timestamp);
+CREATE INDEX IF NOT EXISTS items_track ON items(source, track);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time TEXT NOT NULL, origin TEXT NOT NULL, mode TEXT NOT NULL, query TEXT NOT NULL,
+    probe_sha256 TEXT, filters TEXT, model_hash TEXT NOT NULL, gallery_state TEXT NOT NULL,
+    result_ids TEXT NOT NULL
+);
+-- the audit log is append-only: the database itself refuses edits and deletions
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE IF NOT EXISTS sources (
+    path TEXT PRIMARY KEY, sha256 TEXT, kind TEXT, status TEXT NOT NULL,
+    detail TEXT, n_items INTEGER, added REAL
+);
+"""
+
+
+class GalleryError(DeepSSHError):
+    """A gallery is missing, damaged, read-only, or belongs to another model."""
+
+
+@dataclass
+class ItemMeta:
+    id: int
+    crop: str
+    thumb: str | None
+    source: str
+    source_sha256: str
+    camera: str | None
+    frame: int | None
+    timestamp: float | None
+    bbox: tuple[int, int, int, int] | None
+    track: int | None
+    identity: str | None
+
+
+@dataclass
+class NewItem:
+    """One crop to add: its code ``uint8 (nbytes,)`` and scores ``float32 (A,)``."""
+
+    crop: str
+    source: str
+    source_sha256: str
+    code: np.ndarray
+    attr_scores: np.ndarray
+    thumb_jpeg: bytes | None = None
+    camera: str | None = None
+    frame: int | None = None
+    timestamp: float | None = None
+    bbox: tuple[int, int, int, int] | None = None
+    track: int | None = None
+    identity: str | None = None
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+class Gallery:
+    """Open with :meth:`open` (existing) or :meth:`create` (new); close when done."""
+
+    def __init__(self, root: Path, conn: sqlite3.Connection, info: dict, read_only: bool) -> None:
+        self.root = root
+        self.conn = conn
+        self.info = info
+        self.read_only = read_only
+        self.layout = CodeLayout(int(info["nbits"]), int(info["n_attrs"]), int(info["bits_per_attr"]))
+        self.schema = AttributeSchema.from_dict(json.loads(info["schema"]))
+        self._codes: np.ndarray | None = None
+        self._segments: np.ndarray | None = None
+        self._index = None
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def create(cls, root: str | os.PathLike, model) -> "Gallery":
+        """Create a gallery for ``model`` (a LoadedModel), or reopen it if it already is one."""
+        root = Path(root)
+        if (root / DB_NAME).exists():
+            g = cls.open(root, model)
+            return g
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            (root / "thumbs").mkdir(exist_ok=True)
+            conn = sqlite3.connect(root / DB_NAME, check_same_thread=False)
+        except OSError as exc:
+            raise GalleryError(f"cannot create gallery {str(root)!r}: {exc.strerror or exc}") from None
+        except sqlite3.Error as exc:
+            raise GalleryError(f"cannot create gallery {str(root)!r}: {exc}") from None
+        info = {
+            "format_version": str(GALLERY_FORMAT_VERSION), "package_version": __version__,
+            "model_hash": model.hash, "model_name": model.name, "nbits": str(model.config.nbits),
+            "n_attrs": str(model.config.n_attrs), "bits_per_attr": str(model.config.bits_per_attr),
+            "attr_step": str(model.config.attr_step), "schema": json.dumps(model.schema.to_dict()),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        with conn:
+            conn.executescript(_SCHEMA_SQL)
+            conn.executemany("INSERT OR REPLACE INTO info VALUES (?, ?)", info.items())
+        return cls(root, conn, info, read_only=False)
+
+    @classmethod
+    def open(cls, root: str | os.PathLike, model=None, read_only: bool = False) -> "Gallery":
+        """Open an existing gallery; refuse one built by another model or code length."""
+        root = Path(root)
+        db = root / DB_NAME
+        if not db.is_file():
+            raise GalleryError(f"{str(root)!r} is not a DeepSSH gallery (no {DB_NAME})")
+        ro = read_only or not os.access(root, os.W_OK) or not os.access(db, os.W_OK)
+        try:
+            uri = f"file:{db.resolve()}?mode=ro" if ro else f"file:{db.resolve()}"
+            # the GUI searches from worker threads; the engine serialises access with a lock
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            info = dict(conn.execute("SELECT key, value FROM info").fetchall())
+        except sqlite3.Error as exc:
+            raise GalleryError(f"gallery database {str(db)!r} is damaged or not SQLite: {exc}") from None
+        ver = info.get("format_version")
+        if ver != str(GALLERY_FORMAT_VERSION):
+            conn.close()
+            raise GalleryError(f"gallery {str(root)!r} has format version {ver}; this DeepSSH ({__version__}) "
+                               f"reads version {GALLERY_FORMAT_VERSION}")
+        if not ro:
+            try:
+                with conn:
+                    conn.executescript(_SCHEMA_SQL)  # adds tables/triggers that newer versions introduced
+            except sqlite3.Error:
+                pass
+        if model is not None:
+            if int(info["nbits"]) != model.config.nbits:
+                conn.close()
+                raise GalleryError(f"gallery {str(root)!r} holds {info['nbits']}-bit codes from model "
+                                   f"{info['model_name']} ({info['model_hash'][:12]}); the loaded model "
+                                   f"{model.name} makes {model.config.nbits}-bit codes")
+            if info["model_hash"] != model.hash:
+                conn.close()
+                raise GalleryError(f"gallery {str(root)!r} was built by model {info['model_name']} "
+                                   f"(hash {info['model_hash'][:12]}), not by {model.name} "
+                                   f"(hash {model.hash[:12]}); open it with that model or rebuild it")
+        return cls(root, conn, info, read_only=ro)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Gallery":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ paths
+
+    def rel(self, path: str | os.PathLike) -> str:
+        """How a file path is stored: relative to the gallery folder (so a gallery can move
+        together with its footage), absolute when on another drive."""
+        p = os.path.abspath(path)
+        try:
+            return os.path.relpath(p, self.root.resolve())
+        except ValueError:
+            return p
+
+    def resolve(self, stored: str | None) -> str | None:
+        """The usable path of a stored (possibly relative) path."""
+        if stored is None:
+            return None
+        return stored if os.path.isabs(stored) else os.path.normpath(str(self.root.resolve() / stored))
+
+    # ------------------------------------------------------------------ size and sources
+
+    def __len__(self) -> int:
+        # ids are dense (0..N-1, assigned in add_batch), so MAX(id) is the count; unlike
+        # COUNT(*) it is one B-tree lookup, which matters for the per-search audit entry
+        return int(self.conn.execute("SELECT COALESCE(MAX(id) + 1, 0) FROM items").fetchone()[0])
+
+    def source_status(self, path: str) -> str | None:
+        row = self.conn.execute("SELECT status FROM sources WHERE path = ?", (path,)).fetchone()
+        return row[0] if row else None
+
+    def sources(self) -> list[dict]:
+        cur = self.conn.execute("SELECT path, sha256, kind, status, detail, n_items FROM sources ORDER BY rowid")
+        return [dict(zip(("path", "sha256", "kind", "status", "detail", "n_items"), r)) for r in cur]
+
+    # ------------------------------------------------------------------ writing
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise GalleryError(f"gallery {str(self.root)!r} is read-only; copy it somewhere writable to add items")
+
+    def add_batch(self, items: list[NewItem], sources: list[tuple[str, str, str, str, str | None, int]]) -> None:
+        """Add items and mark sources ``(path, sha256, kind, status, detail, n_items)`` in ONE transaction.
+
+        Thumbnails are written first (to temporary names) and renamed after the commit, so
+        a failure at any point leaves no row without its files and no half-written file.
+        """
+        self._writable()
+        nbytes = self.layout.nbytes
+        start = len(self)
+        staged: list[tuple[Path, Path]] = []
+        rows = []
+        try:
+            for j, it in enumerate(items):
+                code = np.ascontiguousarray(it.code, dtype=np.uint8)
+                if code.shape != (nbytes,):
+                    raise GalleryError(f"code of {it.crop!r} has {code.size * 8} bits; the gallery holds "
+                                       f"{self.layout.nbits}-bit codes")
+                iid = start + j
+                thumb = None
+                if it.thumb_jpeg is not None:
+                    thumb = f"thumbs/{iid // 1000:05d}/{iid:08d}.jpg"
+                    final = self.root / thumb
+                    final.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = final.with_suffix(".jpg.tmp")
+                    tmp.write_bytes(it.thumb_jpeg)
+                    staged.append((tmp, final))
+                bbox = it.bbox or (None, None, None, None)
+                rows.append((iid, it.crop, thumb, it.source, it.source_sha256, it.camera, it.frame, it.timestamp,
+                             *bbox, it.track, it.identity, code.tobytes(),
+                             np.asarray(it.attr_scores, dtype=np.float32).tobytes()))
+            with self.conn:
+                self.conn.execute("INSERT INTO info VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE "
+                                  "SET value = CAST(value AS INTEGER) + 1")
+                self.conn.executemany("INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+                self.conn.executemany("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?,?)",
+                                      [(*s, time.time()) for s in sources])
+        except (OSError, sqlite3.Error) as exc:
+            for tmp, _ in staged:
+                tmp.unlink(missing_ok=True)
+            reason = "the disk is full" if _is_disk_full(exc) else str(exc)
+            raise GalleryError(f"could not write to gallery {str(self.root)!r}: {reason}; "
+                               f"the gallery keeps its {start} earlier items and the build can be resumed") from None
+        except BaseException:
+            for tmp, _ in staged:
+                tmp.unlink(missing_ok=True)
+            raise
+        for tmp, final in staged:
+            os.replace(tmp, final)
+        self._codes = self._segments = self._index = None
+
+    def finalize(self) -> None:
+        """Rebuild the derived index and segment files from the database (atomically)."""
+        self._writable()
+        codes = self._read_codes()
+        self._write_derived(codes)
+
+    # ------------------------------------------------------------------ audit
+
+    def state(self) -> str:
+        """A short description of the gallery's content: item count and build generation."""
+        gen = self.conn.execute("SELECT value FROM info WHERE key = 'generation'").fetchone()
+        return f"{len(self)} items, build generation {gen[0] if gen else 0}"
+
+    def append_audit(self, origin: str, mode: str, query: str, probe_sha256: str | None, filters: str,
+                     model_hash: str, result_ids: list[int]) -> int:
+        """Append one search to the audit log; returns its entry id."""
+        self._writable()
+        try:
+            with self.conn:
+                cur = self.conn.execute(
+                    "INSERT INTO audit (time, origin, mode, query, probe_sha256, filters, model_hash, gallery_state,"
+                    " result_ids) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (time.strftime("%Y-%m-%dT%H:%M:%S%z"), origin, mode, query, probe_sha256, filters, model_hash,
+                     self.state(), json.dumps([int(i) for i in result_ids])))
+                return int(cur.lastrowid)
+        except sqlite3.Error as exc:
+            raise GalleryError(f"could not append to the audit log of {str(self.root)!r}: {exc}") from None
+
+    def audit_entries(self) -> list[dict]:
+        cols = ("id", "time", "origin", "mode", "query", "probe_sha256", "filters", "model_hash", "gallery_state",
+                "result_ids")
+        return [dict(zip(cols, r)) for r in self.conn.execute(f"SELECT {', '.join(cols)} FROM audit ORDER BY id")]
+
+    # ------------------------------------------------------------------ reading
+
+    def _read_codes(self) -> np.ndarray:
+        n = len(self)
+        buf = b"".join(r[0] for r in self.conn.execute("SELECT code FROM items ORDER BY id"))
+        return np.frombuffer(buf, dtype=np.uint8).reshape(n, self.layout.nbytes).copy()
+
+    def _write_derived(self, codes: np.ndarray) -> None:
+        index = build_binary_index(codes, self.layout.nbits, ivf=len(codes) >= IVF_THRESHOLD)
+        if not is_flat(index):
+            # an IVF index scatters codes into lists: keep them in row order for masked queries
+            buf = io.BytesIO()
+            np.save(buf, codes)
+            atomic_write_bytes(self.root / CODES_NAME, buf.getvalue())
+        import faiss
+
+        # FAISS writes the file itself (no second copy in memory); rename makes it atomic
+        final = self.root / INDEX_NAME
+        tmp = final.with_name(f".{INDEX_NAME}.{os.getpid()}.tmp")
+        try:
+            faiss.write_index_binary(index, str(tmp))
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, final)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        seg = AttributeColumns.from_codes(codes.reshape(-1, self.layout.nbytes), self.layout).columns
+        buf = io.BytesIO()
+        np.save(buf, seg)
+        atomic_write_bytes(self.root / SEGMENTS_NAME, buf.getvalue())
+        self._index, self._segments, self._codes = index, seg, (None if is_flat(index) else codes)
+
+    def load(self) -> None:
+        """Load the index and attribute segments, rebuilding them if stale or missing."""
+        import faiss
+
+        n = len(self)
+        try:
+            index = faiss.read_index_binary(str(self.root / INDEX_NAME))
+            seg = np.load(self.root / SEGMENTS_NAME)
+            if not is_flat(index):
+                index.nprobe = IVF_NPROBE
+                self._codes = np.load(self.root / CODES_NAME)
+                if self._codes.shape != (n, self.layout.nbytes):
+                    raise ValueError("stale")
+            if index.ntotal != n or seg.shape != (self.layout.n_attr_bytes, n) or index.d != self.layout.nbits:
+                raise ValueError("stale")
+        except (OSError, ValueError, RuntimeError):
+            codes = self._read_codes()
+            if self.read_only:
+                # cannot write the derived files: build them in memory only
+                index = build_binary_index(codes, self.layout.nbits)
+                seg = AttributeColumns.from_codes(codes, self.layout).columns
+            else:
+                self._write_derived(codes)
+                return
+        self._index, self._segments = index, seg
+
+    @property
+    def index(self):
+        if self._index is None:
+            self.load()
+        return self._index
+
+    @property
+    def attr_columns(self) -> AttributeColumns:
+        """The attribute bytes of every item, column-major (see :class:`AttributeColumns`)."""
+        if self._segments is None:
+            self.load()
+        return AttributeColumns(self._segments, self.layout)
+
+    @property
+    def codes(self) -> np.ndarray:
+        """``uint8 (N, nbytes)``: a read-only view of the codes inside the FAISS index (no copy)."""
+        if self._codes is None:
+            import faiss
+
+            idx = self.index
+            n = idx.ntotal
+            if n and not is_flat(idx):
+                self._codes = self._read_codes()
+            elif n:
+                view = faiss.rev_swig_ptr(idx.xb.data(), n * self.layout.nbytes).reshape(n, self.layout.nbytes)
+                view.flags.writeable = False
+                self._codes = view
+            else:
+                self._codes = np.zeros((0, self.layout.nbytes), np.uint8)
+        return self._codes
+
+    def items(self, ids) -> list[ItemMeta]:
+        ids = [int(i) for i in ids]
+        if not ids:
+            return []
+        q = ("SELECT id, crop, thumb, source, source_sha256, camera, frame, timestamp, x, y, w, h, track, identity "
+             f"FROM items WHERE id IN ({','.join('?' * len(ids))})")
+        rows = {r[0]: r for r in self.conn.execute(q, ids)}
+        out = []
+        for i in ids:
+            r = rows[i]
+            bbox = None if r[8] is None else (r[8], r[9], r[10], r[11])
+            out.append(ItemMeta(r[0], self.resolve(r[1]), self.resolve(r[2]), self.resolve(r[3]), r[4], r[5], r[6],
+                                r[7], bbox, r[12], r[13]))
+        return out
+
+    def attr_scores(self, ids) -> np.ndarray:
+        """``float32 (len(ids), A)`` stored attribute probabilities."""
+        ids = [int(i) for i in ids]
+        rows = dict(self.conn.execute(
+            f"SELECT id, attr_scores FROM items WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall()) if ids else {}
+        return np.stack([np.frombuffer(rows[i], dtype=np.float32) for i in ids]) if ids else \
+            np.zeros((0, self.layout.n_attrs), np.float32)
+
+    def filter_ids(self, camera: str | None = None, t_from: float | None = None, t_to: float | None = None
+                   ) -> np.ndarray | None:
+        """``int64 (M,)`` ids passing the filters, or None when there is no filter."""
+        where, args = [], []
+        if camera:
+            where.append("camera = ?")
+            args.append(camera)
+        if t_from is not None:
+            where.append("timestamp >= ?")
+            args.append(t_from)
+        if t_to is not None:
+            where.append("timestamp <= ?")
+            args.append(t_to)
+        if not where:
+            return None
+        cur = self.conn.execute(f"SELECT id FROM items WHERE {' AND '.join(where)} ORDER BY id", args)
+        return np.fromiter((r[0] for r in cur), dtype=np.int64)
+
+    def track_items(self, source: str, track: int) -> list[int]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT id FROM items WHERE source = ? AND track = ? ORDER BY id", (self.rel(source), track))]
+
+    def cameras(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT camera FROM items WHERE camera IS NOT NULL ORDER BY 1")]
+
+
+def is_flat(index) -> bool:
+    import faiss
+
+    return isinstance(index, faiss.IndexBinaryFlat)
+
+
+def build_binary_index(codes: np.ndarray, nbits: int, ivf: bool = False):
+    """IndexBinaryFlat (exact), or IndexBinaryIVF with ~4 sqrt(N) lists for huge galleries."""
+    import faiss
+
+    if not ivf:
+        index = faiss.IndexBinaryFlat(nbits)
+    else:
+        nlist = max(1, min(len(codes), int(4 * np.sqrt(len(codes)))))
+        index = faiss.IndexBinaryIVF(faiss.IndexBinaryFlat(nbits), nbits, nlist)
+        rng = np.random.default_rng(0)
+        sample = codes[rng.choice(len(codes), min(len(codes), 64 * nlist), replace=False)]
+        index.train(sample)
+        index.nprobe = IVF_NPROBE
+    if len(codes):
+        index.add(codes)
+    return index
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    return isinstance(exc, sqlite3.Error) and "full" in str(exc).lower()

@@ -1,0 +1,166 @@
+"""The attribute query language shared by the CLI, the engine and the GUI.
+
+Grammar (case-sensitive attribute names, whitespace ignored)::
+
+    query := term ("," term)*            AND across terms
+    term  := ["not " | "!" | "-"] alts   negation
+    alts  := name ("|" name)*            OR inside a term
+    name  := a schema attribute (carryingBackpack) or composite (lowerBody:dark)
+
+A composite expands to the OR of its members. ``not a|b`` means neither a nor b.
+
+Scoring a term on an item uses only the attribute's own bits (one byte per attribute, see
+:mod:`.decoder`): a positive term's distance is the smallest Hamming distance from any
+alternative's segment to that attribute's decoded "yes" pattern; a negated term sums the
+distances to the "no" patterns of all alternatives.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..model.decoder import AttributeColumns, Decoder
+from ..common.errors import DeepSSHError
+from ..model.schema import AttributeSchema
+
+
+class QueryError(DeepSSHError, ValueError):
+    """A query string does not parse against the model's schema; the message says where."""
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str
+    attrs: tuple[int, ...]  # attribute indices, OR-ed
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class AttributeQuery:
+    terms: tuple[Term, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.terms)
+
+    @property
+    def text(self) -> str:
+        return ", ".join(t.text for t in self.terms)
+
+    def attribute_values(self) -> dict[int, bool]:
+        """Single-attribute terms as ``{index: yes/no}`` (for decoding a partial code)."""
+        out: dict[int, bool] = {}
+        for t in self.terms:
+            if len(t.attrs) == 1:
+                out[t.attrs[0]] = not t.negated
+            elif t.negated:
+                out.update({i: False for i in t.attrs})
+        return out
+
+
+_NEG = re.compile(r"^(?:not\b|!|-)\s*", re.IGNORECASE)
+
+
+def parse_query(text: str | None, schema: AttributeSchema, negated: str | None = None) -> AttributeQuery:
+    """Parse ``text`` (and an optional comma list of ``negated`` terms) against ``schema``."""
+    terms: list[Term] = []
+    for raw, force_neg in ((text or "", False), (negated or "", True)):
+        for part in raw.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            neg = force_neg
+            m = _NEG.match(part)
+            if m:
+                neg, part = True, part[m.end():].strip()
+            if not part:
+                raise QueryError("'not' must be followed by an attribute")
+            idx: list[int] = []
+            for name in part.split("|"):
+                name = name.strip()
+                if not name:
+                    raise QueryError(f"empty alternative in {part!r}")
+                idx.extend(_resolve(name, schema))
+            uniq = tuple(dict.fromkeys(idx))
+            terms.append(Term(("not " if neg else "") + part, uniq, neg))
+    return AttributeQuery(tuple(terms))
+
+
+def _resolve(name: str, schema: AttributeSchema) -> list[int]:
+    if name in schema._index:
+        return [schema.index(name)]
+    for c in schema.composites:
+        if c.name == name:
+            return [schema.index(n) for n in c.any_of]
+    close = [n for n in schema.names + [c.name for c in schema.composites] if n.lower() == name.lower()]
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise QueryError(f"unknown attribute {name!r} for the {schema.name} schema{hint}")
+
+
+@dataclass
+class TermScores:
+    """Scores of N items for an attribute query.
+
+    ``total`` is the masked Hamming distance ``uint16 (N,)`` summed over terms. Per-term
+    distances, and distances to each term's *opposite* answer, are only needed to explain
+    the few hits shown, so :meth:`terms_at` computes them for selected rows only.
+    """
+
+    total: np.ndarray
+    masked_bits: int
+    per_term_bits: list[int]
+    query: AttributeQuery
+    cols: AttributeColumns
+    patterns: np.ndarray  # uint8 (A, 2)
+
+    def terms_at(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(dist, opposite)``, both ``int32 (T, len(rows))``, at ``rows``."""
+        sub = self.cols.take(np.asarray(rows, dtype=np.int64))
+        dist = np.zeros((len(self.query.terms), len(sub)), np.int32)
+        opp = np.zeros_like(dist)
+        for ti, t in enumerate(self.query.terms):
+            dist[ti] = _term_distance(t, sub, self.patterns)
+            yes = [sub.distance(i, self.patterns[i, 1]) for i in t.attrs]
+            no = [sub.distance(i, self.patterns[i, 0]) for i in t.attrs]
+            # opposite of "any of them" is "none of them", and vice versa
+            opp[ti] = np.min(yes, axis=0) if t.negated else np.sum(no, axis=0, dtype=np.int32)
+        return dist, opp
+
+
+def _term_distance(t: Term, cols: AttributeColumns, pat: np.ndarray) -> np.ndarray:
+    """``uint8 (N,)``: a positive term takes the closest alternative's distance to "yes"; a
+    negated term sums the alternatives' distances to "no" (<= 11 x 8 bits: fits uint8)."""
+    if t.negated:
+        d = cols.distance(t.attrs[0], pat[t.attrs[0], 0])
+        for i in t.attrs[1:]:
+            d += cols.distance(i, pat[i, 0])
+        return d
+    d = cols.distance(t.attrs[0], pat[t.attrs[0], 1])
+    for i in t.attrs[1:]:
+        np.minimum(d, cols.distance(i, pat[i, 1]), out=d)
+    return d
+
+
+def term_bits(query: AttributeQuery, bits_per_attr: int) -> list[int]:
+    """Bits each term reads: a positive OR needs one alternative, a negation all of them."""
+    return [bits_per_attr * len(t.attrs) if t.negated else bits_per_attr for t in query.terms]
+
+
+def masked_bits(query: AttributeQuery, bits_per_attr: int) -> int:
+    """Size of the query's mask: the most its masked Hamming distance can be."""
+    return sum(term_bits(query, bits_per_attr))
+
+
+def score_terms(query: AttributeQuery, cols: AttributeColumns, decoder: Decoder) -> TermScores:
+    """Masked distances of every item, reading only the queried attributes' byte columns and
+    accumulating in place (no per-term N-sized arrays are kept)."""
+    pat = decoder.patterns()
+    k = decoder.layout.bits_per_attr
+    per_bits = term_bits(query, k)
+    # uint8 when the largest possible sum fits: half the memory traffic of uint16
+    total = np.zeros(len(cols), dtype=np.uint8 if sum(per_bits) <= 255 else np.uint16)
+    for t in query.terms:
+        np.add(total, _term_distance(t, cols, pat), out=total, casting="unsafe")
+    return TermScores(total, int(sum(per_bits)), per_bits, query, cols, pat)

@@ -1,0 +1,122 @@
+"""Video ingestion: detection + tracking on a generated clip, truncation, and the real vtest.avi."""
+
+import numpy as np
+import pytest
+
+from deepssh_gui.search.gallery import Gallery
+from deepssh_gui.common.imageio import import_cv2
+from deepssh_gui.ingest.build import build_from_video
+from deepssh_gui.ingest.video import IouTracker, VideoReport, iter_video_tracks
+from tests.conftest import VIDEO, need
+
+
+def _make_clip(path, frames=60, people=2):
+    """A static textured background with tall rectangles walking across it."""
+    cv2 = import_cv2()
+    rng = np.random.default_rng(0)
+    bg = rng.integers(90, 110, (240, 320, 3), dtype=np.uint8)
+    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (320, 240))
+    for f in range(frames):
+        fr = bg.copy()
+        for p in range(people):
+            x = 10 + 4 * f + 120 * p
+            y = 60 + 30 * p
+            fr[y:y + 90, x % 280:x % 280 + 36] = (30 + 150 * p, 60, 200 - 150 * p)
+        vw.write(fr)
+    vw.release()
+    return path
+
+
+@pytest.mark.parametrize("tracker", ["deepsort", "iou"])
+def test_tracks_on_generated_clip(tmp_path, tracker):
+    clip = _make_clip(tmp_path / "clip.avi")
+    rep = VideoReport()
+    crops = [c for _, cs, _ in iter_video_tracks(str(clip), "mog2", tracker, report=rep) for c in cs]
+    assert rep.frames_read == 60 and not rep.damaged
+    assert 1 <= rep.tracks <= 4  # two walkers (a track may split once at the frame edge)
+    assert all(c.crop_bgr.shape[0] > c.crop_bgr.shape[1] for c in crops)
+    assert len({c.track for c in crops}) == rep.tracks
+
+
+def test_truncated_video_is_ingested_up_to_the_damage(tmp_path, tiny_model_path):
+    from deepssh_gui.learn.checkpoint import load_model
+
+    clip = _make_clip(tmp_path / "clip.avi", frames=80)
+    data = clip.read_bytes()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(data[: int(len(data) * 0.6)])
+    m = load_model(tiny_model_path)
+    with Gallery.create(tmp_path / "g", m) as g:
+        rep = build_from_video(g, m, str(cut), camera="cam A")
+        assert rep.video.frames_read < 80
+        assert rep.video.damaged and "truncated" in rep.video.notes[0]
+        assert len(g) == rep.added > 0
+        src = g.sources()[0]
+        assert src["status"] == "done" and "truncated" in src["detail"]
+        meta = g.items([0])[0]
+        assert meta.camera == "cam A" and meta.frame is not None and meta.bbox is not None
+        assert meta.timestamp == pytest.approx(meta.frame / 10)
+
+
+def test_iou_tracker_keeps_identity():
+    from deepssh_gui.ingest.video import Detection
+
+    t = IouTracker()
+    a = t.update([Detection((10, 10, 20, 50), 1.0)], None, 0)
+    b = t.update([Detection((12, 10, 20, 50), 1.0), Detection((200, 10, 20, 50), 1.0)], None, 1)
+    assert a[0][0] == b[0][0] and b[1][0] != a[0][0]
+
+
+def test_real_vtest_yields_person_tracks(tmp_path):
+    clip = need(VIDEO)
+    rep = VideoReport()
+    n = sum(len(cs) for _, cs, _ in iter_video_tracks(str(clip), report=rep))
+    assert rep.frames_read == 795 and not rep.damaged
+    assert rep.tracks >= 15 and n >= 3 * 15 * 0.8
+
+
+def test_video_ingest_cancel_and_resume(tmp_path, tiny_model_path):
+    from deepssh_gui.learn.checkpoint import load_model
+    from deepssh_gui.common.progress import Cancelled
+
+    clip = _make_clip(tmp_path / "clip.avi", frames=160, people=1)
+    m = load_model(tiny_model_path)
+    calls = {"n": 0}
+
+    def cancel():
+        calls["n"] += 1
+        return calls["n"] > 120  # stop part-way through the clip
+
+    with Gallery.create(tmp_path / "g", m) as g:
+        with pytest.raises(Cancelled):
+            build_from_video(g, m, str(clip), cancel=cancel)
+        src = g.sources()
+        kept = len(g)
+        assert src[0]["status"] == "partial" and int(src[0]["detail"]) > 0 and kept > 0
+        rep = build_from_video(g, m, str(clip))
+        assert g.sources()[0]["status"] == "done"
+        assert len(g) == kept + rep.added and len(g) > 0
+        # a third run finds the source done and adds nothing
+        assert build_from_video(g, m, str(clip)).skipped_done == 1
+
+
+def test_user_onnx_detector_through_cv2_dnn(tmp_path):
+    """A YOLOv5-layout ONNX file (written here with torch.onnx) is read by cv2.dnn and parsed."""
+    pytest.importorskip("onnx")
+    import torch
+
+    from deepssh_gui.ingest.video import make_detector
+
+    class Det(torch.nn.Module):
+        def forward(self, x):  # one person box (cx, cy, w, h, objectness, class 0) in 640x640 input space
+            return x.mean() * 0 + torch.tensor([[[320.0, 320.0, 100.0, 250.0, 0.9, 0.95],
+                                                 [100.0, 100.0, 20.0, 20.0, 0.1, 0.2]]])
+
+    path = tmp_path / "det.onnx"
+    torch.onnx.export(Det(), torch.zeros(1, 3, 640, 640), str(path), dynamo=False, opset_version=13)
+    det = make_detector(str(path))
+    found = det(np.zeros((480, 640, 3), np.uint8))
+    assert len(found) == 1
+    x, y, w, h = found[0].box
+    assert (x, y, w, h) == (270, 146, 100, 187)  # scaled back to the 640x480 frame
+    assert found[0].score == pytest.approx(0.855, abs=1e-3)

@@ -1,0 +1,228 @@
+"""Galleries and the search engine on tiny crops with a random-weight model."""
+
+import os
+import sqlite3
+
+import pytest
+
+from deepssh_gui.search.engine import SearchEngine, SearchRequest
+from deepssh_gui.search.gallery import Gallery, GalleryError
+from deepssh_gui.ingest.build import build_from_images
+from deepssh_gui.model.layout import hamming
+from deepssh_gui.common.progress import Cancelled
+
+
+def _build(model_path, crops_dir, out):
+    from deepssh_gui.learn.checkpoint import load_model
+
+    m = load_model(model_path)
+    with Gallery.create(out, m) as g:
+        rep = build_from_images(g, m, str(crops_dir))
+    return m, rep
+
+
+def test_build_search_and_explain(model_with_decoder, crops_dir, tmp_path):
+    (crops_dir / "broken.jpg").write_bytes(b"not an image")
+    m, rep = _build(model_with_decoder, crops_dir, tmp_path / "g")
+    assert rep.added == 8 and len(rep.failed) == 1 and "not an image" in rep.failed[0][1]
+    eng = SearchEngine(tmp_path / "g", model_with_decoder)
+    try:
+        g = eng.gallery
+        assert len(g) == 8 and g.codes.shape == (8, 16)
+        assert {x.camera for x in g.items(range(8))} == {"c1", "c2"}  # from Market-style names
+        # photo search: the probe's own crop comes first at distance 0
+        probe = g.items([3])[0].crop
+        res = eng.search(SearchRequest(probe_image=probe, top=8))
+        assert res.mode == "photo" and res.hits[0].hit.photo_distance == 0
+        brute = hamming(g.codes[res.hits[0].hit.index][None], g.codes)[0]
+        assert [h.hit.photo_distance for h in res.hits] == sorted(brute.tolist())
+        assert res.probe_sha256 and len(res.probe_sha256) == 64
+        # attribute search with explanation
+        res = eng.search(SearchRequest(attributes="personalMale, not carryingBackpack", top=8))
+        assert res.mode == "attributes" and len(res.hits) == 8
+        assert [h.hit.attribute_distance for h in res.hits] == sorted(h.hit.attribute_distance for h in res.hits)
+        for h in res.hits:
+            assert [t.term for t in h.hit.explanation] == ["personalMale", "not carryingBackpack"]
+            assert sum(t.distance for t in h.hit.explanation) == h.hit.attribute_distance
+        # filters: camera
+        res = eng.search(SearchRequest(attributes="personalMale", camera="c2", top=8))
+        assert {h.meta.camera for h in res.hits} == {"c2"} and res.n_searched == 4
+        # hybrid
+        res = eng.search(SearchRequest(attributes="personalMale", probe_image=probe, top=3))
+        assert res.mode == "hybrid" and res.hits[0].hit.photo_distance is not None
+        for h in res.hits:  # the documented weighting: 0.5 * photo / nbits + 0.5 * attribute / masked bits
+            assert h.hit.score == pytest.approx(0.5 * h.hit.photo_distance / 128 + 0.5 * h.hit.attribute_distance / 1)
+        scores = [h.hit.score for h in res.hits]
+        assert scores == sorted(scores)
+    finally:
+        eng.close()
+
+
+def test_resume_skips_done_and_appends(model_with_decoder, crops_dir, tmp_path):
+    _build(model_with_decoder, crops_dir, tmp_path / "g")
+    from tests.conftest import write_png
+
+    write_png(crops_dir / "c" / "0100_c3s1_000001_01.png", (9, 9, 9))
+    m, rep = _build(model_with_decoder, crops_dir, tmp_path / "g")
+    assert rep.added == 1 and rep.skipped_done == 8
+    with Gallery.open(tmp_path / "g", m) as g:
+        g.load()
+        assert len(g) == 9 and g.index.ntotal == 9
+
+
+def test_cancel_keeps_finished_batches(model_with_decoder, crops_dir, tmp_path):
+    from deepssh_gui.learn.checkpoint import load_model
+
+    m = load_model(model_with_decoder)
+    calls = {"n": 0}
+
+    def cancel():
+        calls["n"] += 1
+        return calls["n"] > 1  # let the first batch finish
+
+    with Gallery.create(tmp_path / "g", m) as g:
+        with pytest.raises(Cancelled):
+            build_from_images(g, m, str(crops_dir), batch_size=3, cancel=cancel)
+        assert len(g) == 3
+    m2, rep = _build(model_with_decoder, crops_dir, tmp_path / "g")
+    assert rep.skipped_done == 3 and rep.added == 5
+
+
+def test_other_model_is_refused(model_with_decoder, crops_dir, tmp_path):
+    import torch
+
+    from deepssh_gui.learn.checkpoint import load_model, save_model
+
+    _build(model_with_decoder, crops_dir, tmp_path / "g")
+    m = load_model(model_with_decoder)
+    with torch.no_grad():
+        m.net.id_hash.bias += 1
+    other = tmp_path / "other.pt"
+    save_model(other, m.net, m.schema, {}, m.decoder)
+    with pytest.raises(GalleryError, match="was built by model m"):
+        SearchEngine(tmp_path / "g", other)
+
+
+def test_full_disk_leaves_gallery_intact(model_with_decoder, crops_dir, tmp_path, monkeypatch):
+    import errno
+
+    from deepssh_gui.search import gallery as gal
+
+    _build(model_with_decoder, crops_dir, tmp_path / "g")
+    from tests.conftest import write_png
+
+    write_png(crops_dir / "z" / "x.png", (1, 2, 3))
+    real = gal.Path.write_bytes
+
+    def full(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(gal.Path, "write_bytes", full)
+    from deepssh_gui.learn.checkpoint import load_model
+
+    m = load_model(model_with_decoder)
+    with Gallery.open(tmp_path / "g", m) as g:
+        with pytest.raises(GalleryError, match="disk is full"):
+            build_from_images(g, m, str(crops_dir))
+        assert len(g) == 8
+    monkeypatch.setattr(gal.Path, "write_bytes", real)
+    assert not list((tmp_path / "g").rglob("*.tmp"))
+    m2, rep = _build(model_with_decoder, crops_dir, tmp_path / "g")
+    assert rep.added == 1
+
+
+def test_not_a_gallery_and_version(tmp_path, model_with_decoder, crops_dir):
+    with pytest.raises(GalleryError, match="not a DeepSSH gallery"):
+        Gallery.open(tmp_path)
+    _build(model_with_decoder, crops_dir, tmp_path / "g")
+    with sqlite3.connect(tmp_path / "g" / "gallery.sqlite") as c:
+        c.execute("UPDATE info SET value = '99' WHERE key = 'format_version'")
+    with pytest.raises(GalleryError, match="format version 99"):
+        Gallery.open(tmp_path / "g")
+
+
+def test_stale_index_is_rebuilt(model_with_decoder, crops_dir, tmp_path):
+    m, _ = _build(model_with_decoder, crops_dir, tmp_path / "g")
+    os.remove(tmp_path / "g" / "index.faiss")
+    with Gallery.open(tmp_path / "g", m) as g:
+        g.load()
+        assert g.index.ntotal == 8
+    assert (tmp_path / "g" / "index.faiss").exists()
+
+
+def test_ivf_gallery_for_large_collections(small_gallery, monkeypatch):
+    """Above the threshold the gallery builds an IVF index; search still answers from it."""
+    from deepssh_gui.search import gallery as gal
+    from deepssh_gui.learn.checkpoint import load_model
+
+    model, path = small_gallery
+    monkeypatch.setattr(gal, "IVF_THRESHOLD", 4)
+    m = load_model(model)
+    with Gallery.open(path, m) as g:
+        g.finalize()
+        assert not gal.is_flat(g.index) and (path / "codes.npy").exists()
+    eng = SearchEngine(path, model)
+    try:
+        assert not gal.is_flat(eng.gallery.index)
+        res = eng.search(SearchRequest(probe_code=eng.gallery.codes[2], top=3))
+        assert res.hits and res.hits[0].hit.photo_distance == 0
+        assert eng.search(SearchRequest(attributes="personalMale", top=8)).hits
+    finally:
+        eng.close()
+
+
+def test_bench_small_runs(tmp_path):
+    from deepssh_gui.evaluate.bench import run_bench
+
+    res = run_bench(n=2000, queries=3, with_ivf=True, workdir=str(tmp_path))
+    assert set(res["latency"]) == {"faiss_flat_baseline", "photo", "attr_1", "attr_3", "attr_6", "hybrid_3"}
+    assert res["load_s"] > 0 and res["raw_code_mb"] > 0
+    assert 0 <= res["ivf_vs_flat"]["recall_at_20"] <= 1
+
+
+def test_every_search_is_audited_and_the_log_is_append_only(small_gallery, crops_dir):
+    model, path = small_gallery
+    eng = SearchEngine(path, model)
+    try:
+        probe = str(sorted(crops_dir.rglob("*.png"))[0])
+        r1 = eng.search(SearchRequest(attributes="personalMale", top=3, origin="cli"))
+        r2 = eng.search(SearchRequest(probe_image=probe, camera="c1", top=2))
+        rows = eng.gallery.audit_entries()
+        assert [r["id"] for r in rows] == [r1.audit_id, r2.audit_id]
+        assert rows[0]["origin"] == "cli" and rows[0]["query"] == "personalMale"
+        assert rows[0]["model_hash"] == eng.model.hash and rows[0]["gallery_state"].startswith("8 items")
+        assert rows[0]["result_ids"] == str([h.hit.index for h in r1.hits]).replace(" ", "") or \
+            __import__("json").loads(rows[0]["result_ids"]) == [h.hit.index for h in r1.hits]
+        assert rows[1]["probe_sha256"] == r2.probe_sha256 and '"camera": "c1"' in rows[1]["filters"]
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            with eng.gallery.conn:
+                eng.gallery.conn.execute("DELETE FROM audit")
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            with eng.gallery.conn:
+                eng.gallery.conn.execute("UPDATE audit SET query = 'x'")
+        assert len(eng.gallery.audit_entries()) == 2
+    finally:
+        eng.close()
+
+
+def test_read_only_gallery_searches_with_a_warning(small_gallery):
+    import stat
+
+    model, path = small_gallery
+    files = [p for p in path.rglob("*")] + [path]
+    modes = {p: p.stat().st_mode for p in files}
+    try:
+        for p in files:
+            p.chmod(modes[p] & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+        # root can write read-only files; then the engine is told, as the GUI does for a read-only share
+        as_root = os.access(path / "gallery.sqlite", os.W_OK)
+        eng = SearchEngine(path, model, read_only=as_root)
+        try:
+            assert eng.gallery.read_only
+            res = eng.search(SearchRequest(attributes="personalMale", top=3))
+            assert res.hits and "audit log" in res.notes[0] and "read-only" in res.notes[0]
+        finally:
+            eng.close()
+    finally:
+        for p, m in modes.items():
+            p.chmod(m)

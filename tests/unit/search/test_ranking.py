@@ -1,0 +1,86 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from deepssh_gui.model.decoder import Decoder
+from deepssh_gui.model.layout import CodeLayout, pack_bits
+from deepssh_gui.search.query import parse_query
+from deepssh_gui.model.schema import PETA
+from deepssh_gui.search.ranking import rank_codes, top_k
+
+LAY = CodeLayout(256, len(PETA), 2)
+
+
+def _decoder():
+    prob = np.zeros((LAY.n_attrs, 2, 2), np.float32)
+    prob[:, 1] = 0.9
+    prob[:, 0] = 0.1
+    return Decoder(LAY, prob, np.ones((LAY.n_attrs, 2), np.int64))
+
+
+def _gallery(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    bits = rng.integers(0, 2, (n, LAY.nbits), dtype=np.uint8)
+    codes = pack_bits(bits)
+    return codes, None, bits
+
+
+@given(st.integers(0, 2**31 - 1), st.integers(1, 64))
+@settings(max_examples=30, deadline=None)
+def test_photo_ranking_matches_brute_force(seed, k):
+    codes, seg, bits = _gallery(64, seed % 1000)
+    probe = codes[seed % 64]
+    hits = rank_codes(codes, None, probe=probe, k=k)
+    brute = (bits != bits[seed % 64]).sum(1)
+    assert [h.photo_distance for h in hits] == sorted(brute)[:k]  # same distances, ties allowed
+    for h in hits:
+        assert h.photo_distance == brute[h.index]
+    # ties are broken by gallery index
+    for a, b in zip(hits, hits[1:]):
+        assert (a.score, a.index) < (b.score, b.index)
+
+
+@given(st.integers(0, 2**31 - 1))
+@settings(max_examples=30, deadline=None)
+def test_masked_distance_equals_brute_force_on_masked_bits(seed):
+    codes, seg, bits = _gallery(64, seed % 1000)
+    dec = _decoder()
+    q = parse_query("carryingBackpack, personalMale, not accessoryHat", PETA)
+    part = dec.decode(q.attribute_values())
+    brute = ((bits != part.bits[None]) & (part.mask[None] == 1)).sum(1)
+    hits = rank_codes(codes, dec, query=q, k=64)
+    assert sorted(h.attribute_distance for h in hits) == sorted(brute)
+    for h in hits:
+        assert h.attribute_distance == brute[h.index]
+        assert sum(m.distance for m in h.explanation) == h.attribute_distance
+
+
+def test_explanation_and_hybrid():
+    codes, seg, bits = _gallery(8)
+    dec = _decoder()
+    b = PETA.index("carryingBackpack")
+    bits[3, LAY.attr_bits(b)] = 1
+    bits[5, LAY.attr_bits(b)] = 0
+    codes = pack_bits(bits)
+    q = parse_query("carryingBackpack", PETA)
+    hits = {h.index: h for h in rank_codes(codes, dec, query=q, k=8)}
+    assert hits[3].explanation[0].matched is True and hits[3].explanation[0].distance == 0
+    assert hits[5].explanation[0].matched is False and hits[5].explanation[0].distance == 2
+    hy = rank_codes(codes, dec, probe=codes[5], query=q, k=8, alpha=0.5)
+    for h in hy:
+        assert h.score == pytest.approx(0.5 * h.photo_distance / 256 + 0.5 * h.attribute_distance / 2)
+
+
+def test_errors():
+    codes, seg, _ = _gallery(4)
+    with pytest.raises(ValueError, match="needs a probe"):
+        rank_codes(codes, None)
+    with pytest.raises(ValueError, match="no attribute decoder"):
+        rank_codes(codes, None, query=parse_query("personalMale", PETA))
+
+
+def test_top_k_keeps_all_ties_at_the_cut_and_candidates():
+    s = np.array([3, 1, 1, 1, 0, 2])
+    assert top_k(s, 3).tolist() == [4, 1, 2]
+    assert top_k(s, 2, candidates=np.array([0, 3, 5])).tolist() == [3, 5]
