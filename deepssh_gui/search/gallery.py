@@ -199,7 +199,8 @@ class Gallery:
                 raise GalleryError(f"gallery {str(root)!r} holds {info['nbits']}-bit codes from model "
                                    f"{info['model_name']} ({info['model_hash'][:12]}); the loaded model "
                                    f"{model.name} makes {model.config.nbits}-bit codes")
-            if info["model_hash"] != model.hash:
+            # an upgraded model file (ONNX graph added) lists the hashes its weights had before
+            if info["model_hash"] != model.hash and info["model_hash"] not in model.meta.get("previous_hashes", []):
                 conn.close()
                 raise GalleryError(f"gallery {str(root)!r} was built by model {info['model_name']} "
                                    f"(hash {info['model_hash'][:12]}), not by {model.name} "

@@ -26,12 +26,12 @@ def toggle_latency(model_path: str, n: int, toggles: int = 40, seed: int = 0) ->
     from PySide6.QtWidgets import QApplication
 
     from ..evaluate.bench import synthetic_codes, write_synthetic_gallery
-    from ..learn.checkpoint import load_model
+    from ..model.modelfile import load_model_file
     from ..search.gallery import Gallery
     from .attribute_panel import ANY, REQUIRED
     from .main_window import MainWindow
 
-    model = load_model(model_path)
+    model = load_model_file(model_path)
     tmp = Path(tempfile.mkdtemp(prefix="deepssh-guibench-"))
     try:
         write_synthetic_gallery(tmp, synthetic_codes(n, model.config.layout, seed), model.config.layout,

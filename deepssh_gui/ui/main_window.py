@@ -160,10 +160,10 @@ class MainWindow(QMainWindow):
         dlg.setMinimumDuration(0)
 
         def work(progress, cancel):
-            from ..learn.checkpoint import load_model
+            from ..model.modelfile import load_model_file
             from ..search.gallery import Gallery
 
-            model = load_model(self.model_path)
+            model = load_model_file(self.model_path)
             with Gallery.create(out, model) as g:
                 return fn(g, model, progress, cancel)
 

@@ -4,9 +4,9 @@ import json
 import subprocess
 import sys
 
-from deepssh_gui.cli import default_model_path
+from deepssh_gui.common.paths import default_model_path
 from deepssh_gui.search.engine import SearchEngine, SearchRequest
-from deepssh_gui.cli.demo import DEMO_CROPS, DEMO_GALLERY
+from deepssh_gui.common.paths import DEMO_CROPS, DEMO_GALLERY
 from tests.conftest import PETA_ROOT, ROOT, need
 
 

@@ -10,27 +10,18 @@ image of an identity gets its identity's labels. Values in the .mat are 1 = no, 
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import numpy as np
 
 from ...common.errors import DatasetError
 from ...model.schema import DUKEMTMC, MARKET1501, AttributeSchema
+from ...ingest.names import parse_reid_name
 from .base import Sample, SampleSet
 
 FOLDERS = ("bounding_box_train", "bounding_box_test", "query")
 # Market: 0002_c1s1_000451_03.jpg ; Duke: 0001_c2_f0046182.jpg. Identity -1 / 0000 = junk.
-_NAME = re.compile(r"^(?P<id>-?\d+)_c(?P<cam>\d+)")
 _AGE = {1: "age_young", 2: "age_teenager", 3: "age_adult", 4: "age_old"}
-
-
-def parse_reid_name(filename: str) -> tuple[str, str] | None:
-    """``(id, camera)`` from a Market/Duke-style name, or None if it does not match."""
-    m = _NAME.match(Path(filename).name)
-    if not m:
-        return None
-    return m.group("id"), "c" + m.group("cam")
 
 
 def read_attribute_mat(mat_path: str | os.PathLike, schema: AttributeSchema) -> dict[str, np.ndarray]:

@@ -1,0 +1,126 @@
+"""``deepssh search``, ``export`` and ``audit``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..common.errors import DeepSSHError
+from .args import add_engine_arg, default_model_path, parse_time, runtime_model
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from ..search.engine import SearchEngine, SearchRequest
+
+    if not (args.image or args.attributes or args.negate):
+        raise DeepSSHError("give --image, --attributes (and/or --not), or both")
+    eng = SearchEngine(args.gallery, runtime_model(args.model, args.engine))
+    try:
+        res = eng.search(SearchRequest(attributes=args.attributes or "", negated=args.negate or "",
+                                       probe_image=args.image, camera=args.camera, t_from=parse_time(args.t_from),
+                                       t_to=parse_time(args.t_to), top=args.top, alpha=args.alpha, origin="cli"))
+    finally:
+        eng.close()
+    for note in res.notes:
+        print(f"warning: {note}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result_to_json(res), indent=1))
+        return 0
+    print(f"{res.mode} search over {res.n_searched} items in {1000 * res.seconds:.1f} ms"
+          + (f"; query: {res.query.text}" if res.query else ""))
+    for rh in res.hits:
+        h, m = rh.hit, rh.meta
+        chips = " ".join(("✓" if t.matched else "✗" if t.matched is False else "?") + t.term for t in h.explanation)
+        where = f"{Path(m.source).name} frame {m.frame} t={m.timestamp:.1f}s" if m.frame is not None else Path(m.crop).name
+        d = " ".join(x for x in (f"photo={h.photo_distance}" if h.photo_distance is not None else "",
+                                 f"attr={h.attribute_distance}" if h.attribute_distance is not None else "") if x)
+        print(f"#{h.rank:<3} id {h.index:<6} {d:<20} cam {m.camera or '-':<10} {where}  {chips}")
+    return 0
+
+
+def result_to_json(res) -> dict:
+    return {
+        "mode": res.mode, "query": res.query.text, "probe_sha256": res.probe_sha256,
+        "seconds": res.seconds, "n_searched": res.n_searched, "masked_bits": res.masked_bits,
+        "audit_id": res.audit_id,
+        "hits": [{
+            "rank": rh.hit.rank, "id": rh.hit.index, "score": rh.hit.score,
+            "photo_distance": rh.hit.photo_distance, "attribute_distance": rh.hit.attribute_distance,
+            "explanation": [{"term": t.term, "matched": t.matched, "distance": t.distance, "bits": t.bits}
+                            for t in rh.hit.explanation],
+            "crop": rh.meta.crop, "thumb": rh.meta.thumb, "source": rh.meta.source,
+            "source_sha256": rh.meta.source_sha256, "camera": rh.meta.camera, "frame": rh.meta.frame,
+            "timestamp": rh.meta.timestamp, "bbox": rh.meta.bbox, "track": rh.meta.track,
+            "identity": rh.meta.identity,
+        } for rh in res.hits],
+    }
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Search, then export the chosen hits as an HTML and a PDF evidence report."""
+    from ..ui.export import cli_export  # Qt lives in ui/; it starts an offscreen QGuiApplication
+
+    args.model = runtime_model(args.model, args.engine)  # the engine accepts a loaded model
+    html_path, pdf_path, n = cli_export(args)
+    print(f"exported {n} hits to {html_path} and {pdf_path}")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    import csv
+    import io
+
+    from ..common.atomic import atomic_write_text
+    from ..search.gallery import Gallery
+
+    with Gallery.open(args.gallery, read_only=True) as g:
+        rows = g.audit_entries()
+    buf = io.StringIO()
+    cols = ["id", "time", "origin", "mode", "query", "probe_sha256", "filters", "model_hash", "gallery_state",
+            "result_ids"]
+    w = csv.DictWriter(buf, fieldnames=cols)
+    w.writeheader()
+    w.writerows(rows)
+    if args.out:
+        atomic_write_text(args.out, buf.getvalue())
+        print(f"{len(rows)} audit entries written to {args.out}")
+    else:
+        sys.stdout.write(buf.getvalue())
+    return 0
+
+
+def register(sub) -> None:
+    se = sub.add_parser("search", help="search a gallery by photo, attributes, or both")
+    se.add_argument("--gallery", required=True)
+    se.add_argument("--model", default=str(default_model_path()))
+    se.add_argument("--image", help="probe photo")
+    se.add_argument("--attributes", help='query language, e.g. "carryingBackpack,lowerBody:dark"')
+    se.add_argument("--not", dest="negate", help="comma-separated attributes that must be absent")
+    se.add_argument("--camera")
+    se.add_argument("--from", dest="t_from")
+    se.add_argument("--to", dest="t_to")
+    se.add_argument("--top", type=int, default=20)
+    se.add_argument("--alpha", type=float, default=0.5, help="hybrid weight of the attribute part")
+    se.add_argument("--json", action="store_true")
+    add_engine_arg(se)
+    se.set_defaults(func=cmd_search)
+
+    ex = sub.add_parser("export", help="search and export hits as an HTML + PDF evidence report")
+    ex.add_argument("--gallery", required=True)
+    ex.add_argument("--model", default=str(default_model_path()))
+    ex.add_argument("--image")
+    ex.add_argument("--attributes")
+    ex.add_argument("--not", dest="negate")
+    ex.add_argument("--top", type=int, default=10)
+    ex.add_argument("--ranks", help="comma-separated ranks to include (default: all shown)")
+    ex.add_argument("--notes", help="free-text note printed in the report")
+    ex.add_argument("--out", required=True, help="report path; .html and .pdf are written")
+    add_engine_arg(ex)
+    ex.set_defaults(func=cmd_export)
+
+    au = sub.add_parser("audit", help="export a gallery's audit log of searches as CSV")
+    au.add_argument("--gallery", required=True)
+    au.add_argument("--out", help="CSV file (default: standard output)")
+    au.set_defaults(func=cmd_audit)

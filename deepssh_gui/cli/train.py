@@ -1,0 +1,153 @@
+"""``deepssh train``, ``fit-decoder`` and ``export-onnx``: the learning commands (torch)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..common.errors import DeepSSHError
+from .args import labelled_data, command_line, hw_arg
+
+
+def _pk(text: str) -> tuple[int, int]:
+    try:
+        p, k = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected PxK such as 12x4, got {text!r}") from None
+    if p < 1 or k < 2:
+        raise argparse.ArgumentTypeError("P must be >= 1 and K >= 2")
+    return p, k
+
+
+def _training_data(args: argparse.Namespace):
+    """The main dataset less ``--exclude-subsets``, plus every ``--extra NAME=ROOT`` (identity-only sources)."""
+    import numpy as np
+
+    from ..learn.datasets import concat_sets, load_dataset
+
+    data = load_dataset(args.dataset, args.root, args.subsets.split(",") if args.subsets else None)
+    if args.exclude_subsets:
+        gone = {s.strip() for s in args.exclude_subsets.split(",") if s.strip()}
+        present = {s.subset for s in data.samples}
+        if gone - present:
+            raise DeepSSHError(f"--exclude-subsets names {sorted(gone - present)}, which the data does not have "
+                               f"(present: {', '.join(sorted(present))})")
+        data = data.subset(np.array([s.subset not in gone for s in data.samples], dtype=bool))
+    parts = [data]
+    for spec in args.extra or []:
+        name, sep, root = spec.partition("=")
+        if not sep or not root:
+            raise DeepSSHError(f"--extra expects NAME=ROOT (e.g. cuhk03=data/cuhk03/train), got {spec!r}")
+        extra = load_dataset(name, root)
+        if extra.schema.names != data.schema.names:
+            raise DeepSSHError(f"--extra {name}: its attribute schema differs from {args.dataset}'s")
+        parts.append(extra)
+    return concat_sets(parts) if len(parts) > 1 else data
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from ..learn.datasets.split import split_train_val
+    from ..common.progress import TqdmProgress
+    from ..learn.train import TrainConfig, train
+
+    data = _training_data(args)
+    for note in data.notes:
+        print(note, file=sys.stderr)
+    train_set, val_set = split_train_val(data, args.val_fraction)
+    if args.val_fraction == 0:
+        val_set = None
+    cfg = TrainConfig(out=args.out, nbits=args.bits, bits_per_attr=args.bits_per_attr, backbone=args.backbone,
+                      backbone_weights=args.backbone_weights, input_hw=args.input_size, epochs=args.epochs,
+                      batch_size=args.batch_size, lr=args.lr, seed=args.seed, threads=args.threads,
+                      max_steps_per_epoch=args.max_steps, val_every=args.val_every, freeze_blocks=args.freeze_blocks,
+                      ibn_after=tuple(int(x) for x in args.ibn_after.split(",")) if args.ibn_after else (),
+                      color_jitter=args.color_jitter, pk=args.pk or (0, 0), w_triplet=args.w_triplet,
+                      command=command_line())
+    bar = TqdmProgress("train", unit="step")
+    try:
+        res = train(cfg, train_set, val_set, resume=not args.restart, progress=bar,
+                    print_fn=lambda s: (bar.close(), print(s, flush=True)))
+    finally:
+        bar.close()
+    return 130 if res.interrupted else 0
+
+
+def cmd_fit_decoder(args: argparse.Namespace) -> int:
+    from ..learn.checkpoint import load_model, save_model
+    from ..learn.datasets.split import split_train_val
+    from ..common.progress import TqdmProgress
+    from ..learn.train import fit_decoder, preload_images
+
+    model = load_model(args.model)
+    data = labelled_data(args, model)
+    train_set, _ = split_train_val(data, args.val_fraction)
+    bar = TqdmProgress("decode images")
+    images, ok = preload_images(train_set.paths, model.config.input_hw, bar)
+    bar.close()
+    dec, summary = fit_decoder(model.net, images[ok], train_set.labels[ok])
+    meta = dict(model.meta, decoder=summary)
+    h = save_model(args.model, model.net, model.schema, meta, dec, onnx=model.onnx)
+    assert h == model.hash  # the decoder is not part of the model hash
+    print(json.dumps(summary))
+    return 0
+
+
+def register(sub) -> None:
+    register_export_onnx(sub)
+    t = sub.add_parser("train", help="train a DeepSSH hashing model")
+    t.add_argument("--dataset", default="peta", choices=["peta", "market1501", "dukemtmc"])
+    t.add_argument("--root", required=True, help="dataset root folder")
+    t.add_argument("--subsets", help="comma-separated PETA subsets (default: all present)")
+    t.add_argument("--exclude-subsets", help="comma-separated subsets left out (leave-domain-out training)")
+    t.add_argument("--extra", action="append", metavar="NAME=ROOT",
+                   help="another source with the same schema or identities only, e.g. cuhk03=DIR (repeatable)")
+    t.add_argument("--ibn-after", help="backbone block indices followed by half instance norm, e.g. 3,6,10")
+    t.add_argument("--color-jitter", type=float, default=0.0, help="brightness/contrast/saturation jitter, e.g. 0.3")
+    t.add_argument("--pk", type=_pk, help="identity-balanced batches of P identities x K images, e.g. 12x4")
+    t.add_argument("--w-triplet", type=float, default=0.0, help="weight of the batch-hard triplet loss (needs --pk)")
+    t.add_argument("--freeze-blocks", type=int, default=4, help="leading backbone blocks kept at ImageNet weights")
+    t.add_argument("--bits", type=int, default=256, help="code length, 128-2048, multiple of 8")
+    t.add_argument("--bits-per-attr", type=int, default=None)
+    t.add_argument("--backbone", default="mobilenet_v2", choices=["mobilenet_v2", "resnet50"])
+    t.add_argument("--backbone-weights", help="torchvision state-dict file for the backbone")
+    t.add_argument("--input-size", type=hw_arg, default=(128, 64), help="HxW, default 128x64")
+    t.add_argument("--epochs", type=int, default=12)
+    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
+    t.add_argument("--val-fraction", type=float, default=0.2, help="identity fraction held out (0 = none)")
+    t.add_argument("--max-steps", type=int, default=0, help="cap steps per epoch (smoke tests)")
+    t.add_argument("--val-every", type=int, default=1, help="validate every N epochs (0 = never)")
+    t.add_argument("--restart", action="store_true", help="ignore an existing training state and start afresh")
+    t.add_argument("--out", required=True, help="model file to write, e.g. models/NAME.pt")
+    t.set_defaults(func=cmd_train)
+
+    d = sub.add_parser("fit-decoder", help="(re)fit a model's attribute decoder on its training split")
+    d.add_argument("--model", required=True)
+    d.add_argument("--dataset", default="peta", choices=["peta", "market1501", "dukemtmc"])
+    d.add_argument("--root", required=True)
+    d.add_argument("--subsets")
+    d.add_argument("--val-fraction", type=float, default=0.2)
+    d.set_defaults(func=cmd_fit_decoder)
+
+
+def cmd_export_onnx(args: argparse.Namespace) -> int:
+    """Add the ONNX graph to older model files in place (atomic); report the hashes and the parity."""
+    from ..learn.checkpoint import upgrade_with_onnx
+
+    for path in args.model:
+        old, new = upgrade_with_onnx(path)
+        if old == new:
+            print(f"{path}: already carries its ONNX graph (hash {new[:12]})")
+        else:
+            print(f"{path}: ONNX graph added; model hash {old[:12]} -> {new[:12]} "
+                  f"(galleries built with {old[:12]} still open with it)")
+    return 0
+
+
+def register_export_onnx(sub) -> None:
+    o = sub.add_parser("export-onnx", help="add the ONNX graph to model files written before DeepSSH stored one")
+    o.add_argument("--model", nargs="+", required=True, help="model file(s) to upgrade in place")
+    o.set_defaults(func=cmd_export_onnx)
