@@ -77,6 +77,14 @@ def tiny_model(tiny_model_path):
     return load_model(tiny_model_path)
 
 
+@pytest.fixture(scope="session")
+def tiny_model_file(tiny_model_path):
+    """The tiny model as the runtime sees it: read without torch, encoding on onnxruntime."""
+    from deepssh_gui.model.modelfile import load_model_file
+
+    return load_model_file(tiny_model_path)
+
+
 @pytest.fixture()
 def model_with_decoder(tiny_model_path, tmp_path):
     """The tiny model saved again with a decoder, so attribute queries work."""

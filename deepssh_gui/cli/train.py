@@ -49,6 +49,7 @@ def _training_data(args: argparse.Namespace):
 def cmd_train(args: argparse.Namespace) -> int:
     from ..learn.datasets.split import split_train_val
     from ..common.progress import TqdmProgress
+    from ..evaluate.validation import validate
     from ..learn.train import TrainConfig, train
 
     data = _training_data(args)
@@ -66,7 +67,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                       command=command_line())
     bar = TqdmProgress("train", unit="step")
     try:
-        res = train(cfg, train_set, val_set, resume=not args.restart, progress=bar,
+        res = train(cfg, train_set, val_set, resume=not args.restart, progress=bar, validator=validate,
                     print_fn=lambda s: (bar.close(), print(s, flush=True)))
     finally:
         bar.close()

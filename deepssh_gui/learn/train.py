@@ -37,11 +37,9 @@ from ..model.decoder import Decoder
 from .encode import encode_arrays
 from ..common.errors import CheckpointError, ImageError
 from ..common.imageio import load_crop
-from ..model.layout import default_bits_per_attr, hamming, unpack_bits
-from ..evaluate.metrics import cosine_distance, mean_accuracy
+from ..model.layout import default_bits_per_attr
 from .network import DeepSSHNet, ModelConfig
 from ..common.progress import Progress, no_progress
-from ..evaluate.protocol import evaluate_subsets
 from .sampler import PKSampler
 
 
@@ -220,21 +218,6 @@ def attribute_loss(logits: torch.Tensor, labels: torch.Tensor, prior: torch.Tens
 
 # ----------------------------------------------------------------------------- evaluation
 
-def validate(net: DeepSSHNet, data: SampleSet, images: np.ndarray) -> dict:
-    """Binary-code and float-feature mAP/rank-1 under the subset protocol, and attribute mA."""
-    codes, scores, feats = encode_arrays(net, images, with_features=True)
-    _, bin_sum = evaluate_subsets(data.samples, lambda q, g: hamming(codes[q], codes[g]).astype(np.float32))
-    _, flt_sum = evaluate_subsets(data.samples, lambda q, g: cosine_distance(feats[q], feats[g]))
-    mA, _ = mean_accuracy(scores >= 0.5, data.labels)
-    bits = unpack_bits(codes).astype(np.float32)
-    return {
-        "binary_mAP": bin_sum["mAP"], "binary_rank1": bin_sum["cmc"][0] if bin_sum["cmc"] else float("nan"),
-        "float_mAP": flt_sum["mAP"], "float_rank1": flt_sum["cmc"][0] if flt_sum["cmc"] else float("nan"),
-        "attr_mA": mA, "n_queries": bin_sum["n_queries"],
-        "bit_mean_identity": float(bits[:, net.cfg.n_attrs * net.cfg.bits_per_attr:].mean()),
-    }
-
-
 # ----------------------------------------------------------------------------- decoder
 
 def fit_decoder(net: DeepSSHNet, images: np.ndarray, labels: np.ndarray) -> tuple[Decoder, dict]:
@@ -271,8 +254,13 @@ def _log(cfg: TrainConfig, record: dict) -> None:
 
 
 def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = None, resume: bool = True,
-          progress: Progress = no_progress, print_fn: Callable[[str], None] = print) -> TrainResult:
-    """Train (or resume) and write ``cfg.out`` (model) and ``cfg.state_path`` every epoch."""
+          progress: Progress = no_progress, print_fn: Callable[[str], None] = print,
+          validator: Callable[[DeepSSHNet, SampleSet, np.ndarray], dict] | None = None) -> TrainResult:
+    """Train (or resume) and write ``cfg.out`` (model) and ``cfg.state_path`` every epoch.
+
+    ``validator(net, val_set, val_images)`` (e.g. :func:`deepssh_gui.evaluate.validation.validate`)
+    returns the metrics logged every ``cfg.val_every`` epochs; learning does not import evaluation.
+    """
     if cfg.w_triplet and not cfg.pk[0]:
         raise ValueError("the triplet loss needs identity-balanced batches: set pk (--pk PxK)")
     if cfg.pk[0] and cfg.pk[0] * cfg.pk[1] > cfg.batch_size:
@@ -377,9 +365,9 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
                 progress(step + 1, steps, f"epoch {epoch + 1}/{cfg.epochs} loss {sums['loss'] / (step + 1):.3f}")
             record = {"epoch": epoch + 1, "seconds": round(time.time() - t0, 1), "lr": lr,
                       **{k2: round(v / max(1, steps), 4) for k2, v in sums.items()}}
-            if val_set is not None and len(val_set) and cfg.val_every and (epoch + 1) % cfg.val_every == 0:
+            if validator and val_set is not None and len(val_set) and cfg.val_every and (epoch + 1) % cfg.val_every == 0:
                 record["val"] = {k2: (round(v, 4) if isinstance(v, float) else v)
-                                 for k2, v in validate(net, val_set, val_images).items()}
+                                 for k2, v in validator(net, val_set, val_images).items()}
             history.append(record)
             meta = to_numpy_meta({"command": cfg.command, "seed": cfg.seed, "epoch": epoch + 1,
                                   "train_config": asdict(cfg), "history": history,

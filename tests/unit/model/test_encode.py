@@ -3,8 +3,8 @@ import sys
 
 import numpy as np
 
-from deepssh_gui.learn.datasets import load_folder
-from deepssh_gui.learn.encode import encode_paths
+from deepssh_gui.ingest.folder import load_folder
+from deepssh_gui.model.encode import encode_paths
 from deepssh_gui.common.progress import Cancelled
 from tests.conftest import ROOT
 
@@ -16,11 +16,11 @@ def _bad_files(d):
     (d / "truncated.png").write_bytes(good[: len(good) // 3])
 
 
-def test_encode_skips_bad_files_and_keeps_order(tiny_model, crops_dir):
+def test_encode_skips_bad_files_and_keeps_order(tiny_model_file, crops_dir):
     _bad_files(crops_dir)
     paths = load_folder(crops_dir)
     calls = []
-    enc = encode_paths(tiny_model, paths, batch_size=3, progress=lambda d, t, m="": calls.append((d, t)))
+    enc = encode_paths(tiny_model_file.encoder(), paths, batch_size=3, progress=lambda d, t, m="": calls.append((d, t)))
     assert enc.codes.shape == (8, 16) and enc.codes.dtype == np.uint8
     assert enc.attr_scores.shape == (8, 57) and enc.attr_scores.dtype == np.float32
     assert ((enc.attr_scores >= 0) & (enc.attr_scores <= 1)).all()
@@ -32,19 +32,19 @@ def test_encode_skips_bad_files_and_keeps_order(tiny_model, crops_dir):
     assert calls[-1] == (len(paths), len(paths))
 
 
-def test_encode_is_deterministic_and_identical_images_match(tiny_model, crops_dir):
+def test_encode_is_deterministic_and_identical_images_match(tiny_model_file, crops_dir):
     paths = load_folder(crops_dir)
-    a = encode_paths(tiny_model, paths + paths[:1])
-    b = encode_paths(tiny_model, paths)
+    a = encode_paths(tiny_model_file.encoder(), paths + paths[:1])
+    b = encode_paths(tiny_model_file.encoder(), paths)
     assert np.array_equal(a.codes[:-1], b.codes)
     assert np.array_equal(a.codes[0], a.codes[-1])
 
 
-def test_encode_can_be_cancelled(tiny_model, crops_dir):
+def test_encode_can_be_cancelled(tiny_model_file, crops_dir):
     import pytest
 
     with pytest.raises(Cancelled):
-        encode_paths(tiny_model, load_folder(crops_dir), batch_size=2, cancel=lambda: True)
+        encode_paths(tiny_model_file.encoder(), load_folder(crops_dir), batch_size=2, cancel=lambda: True)
 
 
 def test_cli_encode_contract(tiny_model_path, crops_dir, tmp_path):
