@@ -1,15 +1,23 @@
-"""``deepssh bench``: search latency on synthetic codes."""
+"""``deepssh bench`` (search latency on synthetic codes) and ``bench-cli`` (whole-command cost)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
 
+from ..common.paths import DEMO_CROPS, DEMO_GALLERY, default_model_path
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from ..evaluate.bench import run_bench
     from ..common.progress import TqdmProgress
+    from ..evaluate.bench import run_bench
 
     bar = TqdmProgress("bench", unit="step")
     res = run_bench(args.n, args.bits, args.queries, progress=bar, with_ivf=args.ivf)
@@ -25,6 +33,49 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_measured(cmd: list[str]) -> tuple[float, float]:
+    """``(wall seconds, peak RSS MiB)`` of one child process (its own rusage, via wait4)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err[-500:]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def cmd_bench_cli(args: argparse.Namespace) -> int:
+    """Whole ``deepssh search`` commands on a copy of a gallery, beside ``python -c pass`` in the same run."""
+    tmp = tempfile.mkdtemp(prefix="deepssh-benchcli-")
+    try:
+        gal = os.path.join(tmp, "gallery")
+        shutil.copytree(args.gallery, gal)  # searches are audited: never write into the shipped gallery
+        probe = args.probe or str(sorted(DEMO_CROPS.glob("*.jpg"))[0])
+        base = [sys.executable, "-m", "deepssh_gui.cli", "search", "--gallery", gal, "--model", args.model]
+        cases = {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "search --attributes": base + ["--attributes", "carryingBackpack, lowerBody:dark"],
+            "search --image": base + ["--image", probe],
+            "search --image --attributes": base + ["--image", probe, "--attributes", "lowerBody:dark"],
+        }
+        runs: dict[str, list[tuple[float, float]]] = {k: [] for k in cases}
+        for _ in range(args.repeats):  # interleaved, so machine load hits every case alike
+            for k, cmd in cases.items():
+                runs[k].append(_run_measured(cmd))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    bare = statistics.median(w for w, _ in runs["python -c pass"])
+    out = {"repeats": args.repeats, "cases": {}}
+    for k, v in runs.items():
+        wall = statistics.median(w for w, _ in v)
+        out["cases"][k] = {"wall_s_median": round(wall, 3), "wall_s_max": round(max(w for w, _ in v), 3),
+                           "peak_rss_mb": round(max(r for _, r in v), 1), "ratio_to_python_pass": round(wall / bare, 1)}
+    print(json.dumps(out, indent=1))
+    return 0
+
+
 def register(sub) -> None:
     bn = sub.add_parser("bench", help="search latency, index build/load time and memory on synthetic codes")
     bn.add_argument("--n", type=int, default=1_000_000)
@@ -34,3 +85,9 @@ def register(sub) -> None:
     bn.add_argument("--json", action="store_true")
     bn.set_defaults(func=cmd_bench)
 
+    bc = sub.add_parser("bench-cli", help="wall time and peak memory of whole search commands vs python -c pass")
+    bc.add_argument("--gallery", default=str(DEMO_GALLERY), help="gallery to copy and search (default: the demo)")
+    bc.add_argument("--model", default=str(default_model_path()))
+    bc.add_argument("--probe", help="probe image (default: the first demo crop)")
+    bc.add_argument("--repeats", type=int, default=5)
+    bc.set_defaults(func=cmd_bench_cli)

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from ..common.errors import DeepSSHError
-from .args import labelled_data, command_line, default_model_path
+from .args import add_engine_arg, runtime_model, labelled_data, command_line, default_model_path
 
 
 def _eval_set(args, model):
@@ -34,25 +34,25 @@ def _eval_set(args, model):
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from ..common.atomic import atomic_write_text
-    from ..learn.checkpoint import load_model
+    from ..common.progress import TqdmProgress
     from ..evaluate.evaluation import evaluate
     from ..evaluate.plots import plot_cmc, plot_semantic
-    from ..common.progress import TqdmProgress
 
-    model = load_model(args.model)
+    model = runtime_model(args.model, args.engine)
     data, images = _eval_set(args, model)
     t0 = time.perf_counter()
     bar = TqdmProgress("evaluate", unit="step")
     report = evaluate(model, data, images, baselines=not args.no_baselines, progress=bar)
     bar.close()
-    report.update({"dataset": args.dataset, "split": args.split, "subsets": args.subsets or "all",
+    report.update({"dataset": args.dataset, "split": args.split, "subsets": args.subsets or "all", "engine": args.engine,
                    "seconds": round(time.perf_counter() - t0, 1),
                    "date": time.strftime("%Y-%m-%d"), "command": command_line()})
     atomic_write_text(args.out, json.dumps(report, indent=1, default=float))
     if args.plots:
         Path(args.plots).mkdir(parents=True, exist_ok=True)
         plot_cmc(report, Path(args.plots) / "cmc.png")
-        plot_semantic(report, Path(args.plots) / "semantic_rank.png")
+        if "semantic_queries" in report:
+            plot_semantic(report, Path(args.plots) / "semantic_rank.png")
     print(_summary(report))
     return 0
 
@@ -63,7 +63,11 @@ def _summary(report: dict) -> str:
     for key, r in report["retrieval"].items():
         lines.append(f"  {key:<15} mAP {100 * r['mAP']:5.1f}  rank-1 {100 * r['rank1']:5.1f}  "
                      f"rank-5 {100 * r['rank5']:5.1f}  ({r['n_queries']} queries)")
-    lines.append(f"  attribute mA from code bits: {100 * report['attributes']['mA']:.1f}")
+        for subset, c in r.get("classic", {}).items():
+            lines.append(f"    classic {subset:<11} rank-1 {100 * c['rank1']:5.1f}  rank-5 {100 * c['rank5']:5.1f}  "
+                         f"rank-10 {100 * c['rank10']:5.1f}  ({c['n_ids']} ids x {c['trials']} trials)")
+    if "attributes" in report:
+        lines.append(f"  attribute mA from code bits: {100 * report['attributes']['mA']:.1f}")
     if "decoder_reconstruction" in report:
         lines.append(f"  decoder reconstruction accuracy: {100 * report['decoder_reconstruction']['overall']:.1f}")
         sem = report["semantic_queries"]
@@ -133,6 +137,7 @@ def register(sub) -> None:
     v.add_argument("--no-baselines", action="store_true")
     v.add_argument("--out", required=True, help="report.json")
     v.add_argument("--plots", help="folder for PNG plots")
+    add_engine_arg(v)
     v.set_defaults(func=cmd_evaluate)
 
     bt = sub.add_parser("bits-table", help="train heads of several code lengths on a model's backbone and evaluate")

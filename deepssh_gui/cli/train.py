@@ -61,7 +61,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     cfg = TrainConfig(out=args.out, nbits=args.bits, bits_per_attr=args.bits_per_attr, backbone=args.backbone,
                       backbone_weights=args.backbone_weights, input_hw=args.input_size, epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, seed=args.seed, threads=args.threads,
-                      max_steps_per_epoch=args.max_steps, val_every=args.val_every, freeze_blocks=args.freeze_blocks,
+                      max_steps_per_epoch=args.max_steps, device=args.device, val_every=args.val_every, freeze_blocks=args.freeze_blocks,
                       ibn_after=tuple(int(x) for x in args.ibn_after.split(",")) if args.ibn_after else (),
                       color_jitter=args.color_jitter, pk=args.pk or (0, 0), w_triplet=args.w_triplet,
                       command=command_line())
@@ -120,6 +120,7 @@ def register(sub) -> None:
     t.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
     t.add_argument("--val-fraction", type=float, default=0.2, help="identity fraction held out (0 = none)")
     t.add_argument("--max-steps", type=int, default=0, help="cap steps per epoch (smoke tests)")
+    t.add_argument("--device", default="cpu", help="cpu, or cuda where a GPU is available")
     t.add_argument("--val-every", type=int, default=1, help="validate every N epochs (0 = never)")
     t.add_argument("--restart", action="store_true", help="ignore an existing training state and start afresh")
     t.add_argument("--out", required=True, help="model file to write, e.g. models/NAME.pt")

@@ -10,14 +10,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..learn.checkpoint import LoadedModel
+from ..model.modelfile import ModelFile
 from ..learn.datasets.base import SampleSet
 from ..model.decoder import AttributeColumns, Decoder
-from ..learn.encode import encode_arrays
 from ..model.layout import hamming
 from .metrics import cosine_distance, f1_scores, map_cmc, mean_accuracy
 from ..common.progress import Progress, no_progress
-from .protocol import evaluate_subsets, subset_indices
+from .protocol import evaluate_classic, evaluate_subsets, subset_indices
 from ..search.query import AttributeQuery, Term, score_terms
 
 CMC_RANKS = (1, 5, 10, 20)
@@ -53,6 +52,9 @@ def retrieval_report(samples, dist_fn, two_camera: bool = True) -> dict:
         cross = cross_camera(samples, dist_fn)
         if cross:
             out["cam1_to_cam2"] = cross
+        classic = evaluate_classic(samples, dist_fn)
+        if classic:
+            out["classic"] = classic
     return out
 
 
@@ -126,12 +128,12 @@ def semantic_report(samples, labels: np.ndarray, cols: AttributeColumns, decoder
             "n_queries_per_point": len(acc[ns[0]]["rank1"]) if ns else 0}
 
 
-def compute_methods(model: LoadedModel, images: np.ndarray, baselines: bool = True,
+def compute_methods(model: ModelFile, images: np.ndarray, baselines: bool = True,
                     progress: Progress = no_progress) -> Methods:
     from .baselines import hsv_stripe_histograms, imagenet_features, lsh_codes
 
     progress(0, 3, "encoding with the model")
-    codes, scores, feats = encode_arrays(model.net, images, with_features=True)
+    codes, scores, feats = model.encoder().encode(images, with_features=True)
     m = Methods(codes, feats, scores)
     if baselines:
         progress(1, 3, "ImageNet + LSH baseline")
@@ -142,7 +144,7 @@ def compute_methods(model: LoadedModel, images: np.ndarray, baselines: bool = Tr
     return m
 
 
-def evaluate(model: LoadedModel, data: SampleSet, images: np.ndarray, baselines: bool = True,
+def evaluate(model: ModelFile, data: SampleSet, images: np.ndarray, baselines: bool = True,
              n_attrs: tuple[int, ...] = DEFAULT_N_ATTRS, progress: Progress = no_progress) -> dict:
     """The full report for one model on one evaluation set (``images`` aligned with ``data``)."""
     from .baselines import hellinger_distance
@@ -157,8 +159,10 @@ def evaluate(model: LoadedModel, data: SampleSet, images: np.ndarray, baselines:
             "binary_hamming": retrieval_report(samples, _hamming_fn(m.codes)),
             "float_cosine": retrieval_report(samples, lambda q, g: cosine_distance(m.features[q], m.features[g])),
         },
-        "attributes": attribute_report(m.attr_scores, data.labels, model.schema.names),
     }
+    labelled = bool((data.labels >= 0).any())  # CUHK03 has identities only
+    if labelled:
+        report["attributes"] = attribute_report(m.attr_scores, data.labels, model.schema.names)
     if baselines:
         report["retrieval"]["imagenet_lsh"] = retrieval_report(samples, _hamming_fn(m.lsh))
         report["retrieval"]["hsv_histogram"] = retrieval_report(
@@ -169,7 +173,7 @@ def evaluate(model: LoadedModel, data: SampleSet, images: np.ndarray, baselines:
     if baselines:
         lsh = report["retrieval"]["imagenet_lsh"]["mAP"]
         report["targets"]["binary_over_lsh_mAP"] = b / lsh if lsh else None
-    if model.decoder is not None:
+    if model.decoder is not None and labelled:
         seg = AttributeColumns.from_codes(m.codes, model.config.layout)
         rec = model.decoder.reconstruction_accuracy(m.codes, data.labels)
         report["decoder_reconstruction"] = {"overall": rec["overall"], "yes": rec["yes"], "no": rec["no"]}

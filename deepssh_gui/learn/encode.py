@@ -20,16 +20,17 @@ def encode_arrays(net: DeepSSHNet, images: np.ndarray, batch_size: int = 128, wi
     """
     was_training = net.training
     net.eval()
+    dev = next(net.parameters()).device
     codes, scores, feats = [], [], []
     try:
         for s in range(0, len(images), batch_size):
-            x = net.normalise(torch.from_numpy(np.ascontiguousarray(images[s:s + batch_size])))
+            x = net.normalise(torch.from_numpy(np.ascontiguousarray(images[s:s + batch_size])).to(dev))
             f = net.embed(x)
-            packed, sc = codes_and_scores(net.heads(f)[0].numpy(), net.cfg)
+            packed, sc = codes_and_scores(net.heads(f)[0].cpu().numpy(), net.cfg)
             codes.append(packed)
             scores.append(sc)
             if with_features:
-                feats.append(f.numpy().astype(np.float32))
+                feats.append(f.cpu().numpy().astype(np.float32))
     finally:
         net.train(was_training)
     nbytes, a = net.cfg.nbits // 8, net.cfg.n_attrs

@@ -9,6 +9,7 @@ dynamic.
 
 from __future__ import annotations
 
+import copy
 import io
 import warnings
 
@@ -35,6 +36,8 @@ class _Exported(nn.Module):
 
 def export_onnx(net: DeepSSHNet) -> bytes:
     """The ONNX graph of ``net`` (in eval mode; the module's mode is restored)."""
+    if next(net.parameters()).device.type != "cpu":
+        net = copy.deepcopy(net).cpu()  # the graph is exported from CPU tensors; the runtime is CPU-only
     was_training = net.training
     net.eval()
     h, w = net.cfg.input_hw

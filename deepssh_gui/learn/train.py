@@ -65,6 +65,7 @@ class TrainConfig:
     id_margin: float = 0.15
     seed: int = 0
     threads: int = 0
+    device: str = "cpu"  # "cuda" where a GPU is lent; the data and the random draws stay on the CPU
     val_every: int = 1
     max_steps_per_epoch: int = 0  # 0 = full epoch; tests use a few steps
     # generalisation recipe (docs/model.md has the ablation)
@@ -86,7 +87,7 @@ class TrainConfig:
     def arch_key(self) -> dict:
         """Fields that must match for a resume to be valid."""
         d = asdict(self)
-        for k in ("epochs", "threads", "val_every", "command", "out"):
+        for k in ("epochs", "threads", "device", "val_every", "command", "out"):
             d.pop(k)
         d["input_hw"] = list(self.input_hw)
         d["ibn_after"], d["pk"] = list(self.ibn_after), list(self.pk)
@@ -267,6 +268,11 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
         raise ValueError(f"a {cfg.pk[0]}x{cfg.pk[1]} batch does not fit in batch size {cfg.batch_size}")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    dev = torch.device(cfg.device)
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError("--device cuda was asked for but torch sees no CUDA GPU")
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS
     torch.use_deterministic_algorithms(True)
     schema = train_set.schema
     k = cfg.bits_per_attr or default_bits_per_attr(cfg.nbits, len(schema))
@@ -289,6 +295,9 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
     prior = torch.from_numpy(np.where(known.sum(0) > 0, (train_set.labels == 1).sum(0) / np.maximum(known.sum(0), 1), 0.5)
                              ).float().clamp(0.01, 0.99)
     classifier = CosineClassifier(cfg.nbits, len(id_names), cfg.id_scale, cfg.id_margin)
+    net.to(dev)
+    classifier.to(dev)
+    labels, prior = labels.to(dev), prior.to(dev)
 
     # frozen blocks keep ImageNet filters; the IBN norms inside them are new and always train
     frozen = [p for n, p in net.features[: cfg.freeze_blocks].named_parameters() if "ibn_norm" not in n
@@ -343,10 +352,10 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
                 lr = _lr_at(cfg, epoch, step, steps)
                 for g in opt.param_groups:
                     g["lr"] = lr * g["lr_mult"]
-                x = net.normalise(augment(torch.from_numpy(images[idx.numpy()]), gen, color_jitter=cfg.color_jitter))
+                x = net.normalise(augment(torch.from_numpy(images[idx.numpy()]), gen, color_jitter=cfg.color_jitter).to(dev))
                 h, logits = net.heads(net.embed(x))
-                l_attr = attribute_loss(logits, labels[idx], prior)
-                target = torch.from_numpy(pids[idx.numpy()])
+                l_attr = attribute_loss(logits, labels[idx.to(dev)], prior)
+                target = torch.from_numpy(pids[idx.numpy()]).to(dev)
                 l_id = classifier(h, target)
                 l_tri = h.sum() * 0
                 if sampler and cfg.w_triplet:

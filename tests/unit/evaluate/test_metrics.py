@@ -58,3 +58,33 @@ def test_protocol_junk_and_singletons():
     assert [r.subset for r in res] == ["A"]  # B has only a singleton: no queries
     assert seen["q"] == [0, 1, 2] and seen["g"] == [0, 1, 2, 3]
     assert summary["n_queries"] == 3 and 0 < summary["mAP"] <= 1
+
+
+def test_classic_protocol_on_a_known_distance():
+    from deepssh_gui.evaluate.protocol import evaluate_classic
+    from deepssh_gui.learn.datasets.base import Sample
+
+    # 6 identities x 2 cameras (+ one identity seen by one camera only, never eligible)
+    samples = [Sample(f"{p}{c}.png", f"S/{p}", "S", c) for p in range(6) for c in "ab"] + [Sample("x.png", "S/x", "S", "a")]
+    feat = np.array([[float(i // 2)] for i in range(12)] + [[100.0]])
+
+    def perfect(q, g):
+        return np.abs(feat[q] - feat[g].T)
+
+    res = evaluate_classic(samples, perfect, trials=3)["S"]
+    assert res["n_ids"] == 6 and res["rank1"] == 1.0
+
+    def all_tied(q, g):
+        return np.zeros((len(q), len(g)))
+
+    res = evaluate_classic(samples, all_tied, n_ids=4, trials=2)["S"]
+    # everything ties: expected rank-1 under a random order is 1/4, rank-5 (>= gallery size) is 1
+    assert res["n_ids"] == 4 and abs(res["rank1"] - 0.25) < 1e-9 and res["rank5"] == 1.0
+
+
+def test_classic_protocol_skips_single_camera_subsets():
+    from deepssh_gui.evaluate.protocol import evaluate_classic
+    from deepssh_gui.learn.datasets.base import Sample
+
+    samples = [Sample(f"{p}_{j}.png", f"T/{p}", "T", "one") for p in range(3) for j in range(2)]
+    assert evaluate_classic(samples, lambda q, g: np.zeros((len(q), len(g)))) == {}

@@ -75,3 +75,53 @@ def test_resume_with_other_arguments_is_refused(tmp_path, tiny_set):
     other = TrainConfig(**{**_cfg(tmp_path, "r", 2).__dict__, "lr": 0.5})
     with pytest.raises(CheckpointError, match="different training arguments"):
         train(other, tiny_set, print_fn=lambda s: None)
+
+
+def _recipe_cfg(tmp_path, name, epochs):
+    return TrainConfig(out=str(tmp_path / name / "m.pt"), nbits=128, input_hw=(64, 32), epochs=epochs,
+                       batch_size=10, max_steps_per_epoch=2, val_every=0, seed=5, ibn_after=(3, 6),
+                       color_jitter=0.3, pk=(2, 4), w_triplet=1.0)
+
+
+def test_generalisation_recipe_trains_resumes_and_exports(tmp_path, tiny_set):
+    """P x K batches, triplet loss, colour jitter and IBN blocks: deterministic, resumable, and
+    the saved model's ONNX graph (with instance norm) gives the torch network's codes."""
+    from deepssh_gui.learn.encode import TorchEncoder
+    from deepssh_gui.learn.network import IBNBlock
+    from deepssh_gui.model.layout import unpack_bits
+    from deepssh_gui.model.modelfile import load_model_file
+
+    quiet = lambda s: None  # noqa: E731
+    res = train(_recipe_cfg(tmp_path, "a", 2), tiny_set, print_fn=quiet)
+    assert res.history[-1]["triplet"] >= 0 and "triplet" in res.history[0]
+    train(_recipe_cfg(tmp_path, "b", 1), tiny_set, print_fn=quiet)
+    train(_recipe_cfg(tmp_path, "b", 2), tiny_set, print_fn=quiet)
+    wa, wb = _weights(tmp_path / "a" / "m.pt"), _weights(tmp_path / "b" / "m.pt")
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    m = load_model(tmp_path / "a" / "m.pt")
+    assert m.config.ibn_after == (3, 6) and isinstance(m.net.features[3], IBNBlock)
+    assert any("ibn_norm" in k for k in wa)
+    imgs = np.random.default_rng(1).integers(0, 255, (12, 64, 32, 3), dtype=np.uint8)
+    c_onnx, _, _ = load_model_file(tmp_path / "a" / "m.pt").encoder().encode(imgs)
+    c_torch, _, _ = TorchEncoder(m).encode(imgs)
+    assert (unpack_bits(c_onnx) == unpack_bits(c_torch)).mean() >= 0.995
+
+
+def test_triplet_needs_pk_batches(tmp_path, tiny_set):
+    cfg = TrainConfig(**{**_recipe_cfg(tmp_path, "x", 1).__dict__, "pk": (0, 0)})
+    with pytest.raises(ValueError, match="identity-balanced"):
+        train(cfg, tiny_set, print_fn=lambda s: None)
+
+
+def test_frozen_blocks_keep_imagenet_weights_but_ibn_norms_learn(tmp_path, tiny_set):
+    quiet = lambda s: None  # noqa: E731
+    cfg = _recipe_cfg(tmp_path, "f", 1)
+    train(cfg, tiny_set, print_fn=quiet)
+    from deepssh_gui.learn.network import DeepSSHNet
+
+    init = DeepSSHNet(load_model(cfg.out).config, pretrained=True).state_dict()
+    trained = _weights(cfg.out)
+    stem = "features.0.0.weight"
+    assert torch.equal(init[stem], trained[stem])  # frozen (freeze_blocks=4 covers block 0)
+    ibn = "features.3.ibn_norm.weight"
+    assert not torch.equal(init[ibn], trained[ibn])  # inside a frozen block, yet trained

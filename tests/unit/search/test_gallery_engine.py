@@ -226,3 +226,23 @@ def test_read_only_gallery_searches_with_a_warning(small_gallery):
     finally:
         for p, m in modes.items():
             p.chmod(m)
+
+
+def test_attribute_search_never_loads_the_network(small_gallery):
+    """Opening a gallery and an attribute-only search import neither onnxruntime nor torch."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    model_path, gallery = small_gallery
+    code = ("import sys\n"
+            "from deepssh_gui.search.engine import SearchEngine, SearchRequest\n"
+            f"eng = SearchEngine({str(gallery)!r}, {str(model_path)!r})\n"
+            "res = eng.search(SearchRequest(attributes='personalMale', top=3))\n"
+            "print(len(res.hits), 'onnxruntime' in sys.modules, 'torch' in sys.modules)\n"
+            "eng.encode_probe(" + repr(str(next(iter(sorted(gallery.parent.glob('crops/a/*.png')))))) + ")\n"
+            "print('onnxruntime' in sys.modules, 'torch' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["3", "False", "False", "True", "False"]  # a photo loads ONNX, never torch
