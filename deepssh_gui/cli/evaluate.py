@@ -68,6 +68,9 @@ def _summary(report: dict) -> str:
                          f"rank-10 {100 * c['rank10']:5.1f}  ({c['n_ids']} ids x {c['trials']} trials)")
     if "attributes" in report:
         lines.append(f"  attribute mA from code bits: {100 * report['attributes']['mA']:.1f}")
+        ap = report["attribute_probabilities"]
+        lines.append(f"  attribute mA from {'calibrated ' if ap['calibrated'] else ''}probabilities: "
+                     f"{100 * ap['mA']:.1f} (ECE {ap['ece']:.3f})")
     if "decoder_reconstruction" in report:
         lines.append(f"  decoder reconstruction accuracy: {100 * report['decoder_reconstruction']['overall']:.1f}")
         sem = report["semantic_queries"]

@@ -20,7 +20,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     try:
         res = eng.search(SearchRequest(attributes=args.attributes or "", negated=args.negate or "",
                                        probe_image=args.image, camera=args.camera, t_from=parse_time(args.t_from),
-                                       t_to=parse_time(args.t_to), top=args.top, alpha=args.alpha, origin="cli"))
+                                       t_to=parse_time(args.t_to), top=args.top, alpha=args.alpha, origin="cli",
+                                       rank=args.rank))
     finally:
         eng.close()
     for note in res.notes:
@@ -29,27 +30,39 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(json.dumps(result_to_json(res), indent=1))
         return 0
     print(f"{res.mode} search over {res.n_searched} items in {1000 * res.seconds:.1f} ms"
-          + (f"; query: {res.query.text}" if res.query else ""))
+          + (f"; query: {res.query.text} (ranked by {res.rank})" if res.query else ""))
+    if not res.hits:
+        print("no hits: the gallery is empty" if not res.n_searched and not (args.camera or args.t_from or args.t_to)
+              else "no hits: no item passes the camera/time filters")
     for rh in res.hits:
         h, m = rh.hit, rh.meta
-        chips = " ".join(("✓" if t.matched else "✗" if t.matched is False else "?") + t.term for t in h.explanation)
+        chips = " ".join(("✓" if t.matched else "✗" if t.matched is False else "?") + t.term
+                         + (f" p={t.probability:.2f}" if t.probability is not None else "") for t in h.explanation)
         where = f"{Path(m.source).name} frame {m.frame} t={m.timestamp:.1f}s" if m.frame is not None else Path(m.crop).name
         d = " ".join(x for x in (f"photo={h.photo_distance}" if h.photo_distance is not None else "",
-                                 f"attr={h.attribute_distance}" if h.attribute_distance is not None else "") if x)
-        print(f"#{h.rank:<3} id {h.index:<6} {d:<20} cam {m.camera or '-':<10} {where}  {chips}")
+                                 f"P={h.query_probability:.3f}" if h.query_probability is not None else
+                                 f"attr={h.attribute_distance}" if h.attribute_distance is not None else "",
+                                 f"score={h.score:.3f}" if h.photo_distance is not None and h.explanation else "") if x)
+        print(f"#{h.rank:<3} id {h.index:<6} {d:<28} cam {plain(m.camera or '-'):<10} {plain(where)}  {plain(chips)}")
     return 0
+
+
+def plain(text: str) -> str:
+    """User-supplied text on one terminal line: control characters are shown escaped, never acted on."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 def result_to_json(res) -> dict:
     return {
         "mode": res.mode, "query": res.query.text, "probe_sha256": res.probe_sha256,
         "seconds": res.seconds, "n_searched": res.n_searched, "masked_bits": res.masked_bits,
-        "audit_id": res.audit_id,
+        "audit_id": res.audit_id, "rank": res.rank, "notes": res.notes,
         "hits": [{
             "rank": rh.hit.rank, "id": rh.hit.index, "score": rh.hit.score,
             "photo_distance": rh.hit.photo_distance, "attribute_distance": rh.hit.attribute_distance,
-            "explanation": [{"term": t.term, "matched": t.matched, "distance": t.distance, "bits": t.bits}
-                            for t in rh.hit.explanation],
+            "query_probability": rh.hit.query_probability,
+            "explanation": [{"term": t.term, "matched": t.matched, "distance": t.distance, "bits": t.bits,
+                             "probability": t.probability} for t in rh.hit.explanation],
             "crop": rh.meta.crop, "thumb": rh.meta.thumb, "source": rh.meta.source,
             "source_sha256": rh.meta.source_sha256, "camera": rh.meta.camera, "frame": rh.meta.frame,
             "timestamp": rh.meta.timestamp, "bbox": rh.meta.bbox, "track": rh.meta.track,
@@ -104,6 +117,8 @@ def register(sub) -> None:
     se.add_argument("--top", type=int, default=20)
     se.add_argument("--alpha", type=float, default=0.5, help="hybrid weight of the attribute part")
     se.add_argument("--json", action="store_true")
+    se.add_argument("--rank", choices=["auto", "probability", "hamming"], default="auto",
+                    help="attribute ranking: calibrated probability (auto where the gallery has it) or masked Hamming")
     add_engine_arg(se)
     se.set_defaults(func=cmd_search)
 

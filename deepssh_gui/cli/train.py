@@ -75,7 +75,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_fit_decoder(args: argparse.Namespace) -> int:
-    from ..learn.checkpoint import load_model, save_model
+    from ..learn.checkpoint import load_model, resave
     from ..learn.datasets.split import split_train_val
     from ..common.progress import TqdmProgress
     from ..learn.train import fit_decoder, preload_images
@@ -87,9 +87,7 @@ def cmd_fit_decoder(args: argparse.Namespace) -> int:
     images, ok = preload_images(train_set.paths, model.config.input_hw, bar)
     bar.close()
     dec, summary = fit_decoder(model.net, images[ok], train_set.labels[ok])
-    meta = dict(model.meta, decoder=summary)
-    h = save_model(args.model, model.net, model.schema, meta, dec, onnx=model.onnx)
-    assert h == model.hash  # the decoder is not part of the model hash
+    resave(model, meta=dict(model.meta, decoder=summary), decoder=dec)  # the decoder is not part of the hash
     print(json.dumps(summary))
     return 0
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..model.calibration import expected_calibration_error
+from ..model.encoder import bit_scores
 from ..model.modelfile import ModelFile
 from ..learn.datasets.base import SampleSet
 from ..model.decoder import AttributeColumns, Decoder
@@ -29,7 +31,8 @@ class Methods:
 
     codes: np.ndarray  # uint8 (N, nbits//8), the model's binary codes
     features: np.ndarray  # float32 (N, C), the same network's pooled float features
-    attr_scores: np.ndarray  # float32 (N, A)
+    attr_scores: np.ndarray  # float32 (N, A), the classifier's (calibrated) probabilities
+    bit_scores: np.ndarray  # float32 (N, A), read back from the code's attribute bits
     lsh: np.ndarray | None = None  # uint8 (N, nbits//8), ImageNet + LSH
     hsv: np.ndarray | None = None  # float32 (N, D), striped HSV histograms
 
@@ -134,7 +137,7 @@ def compute_methods(model: ModelFile, images: np.ndarray, baselines: bool = True
 
     progress(0, 3, "encoding with the model")
     codes, scores, feats = model.encoder().encode(images, with_features=True)
-    m = Methods(codes, feats, scores)
+    m = Methods(codes, feats, scores, bit_scores(codes, model.config))
     if baselines:
         progress(1, 3, "ImageNet + LSH baseline")
         m.lsh = lsh_codes(imagenet_features(images), model.config.nbits)
@@ -162,7 +165,11 @@ def evaluate(model: ModelFile, data: SampleSet, images: np.ndarray, baselines: b
     }
     labelled = bool((data.labels >= 0).any())  # CUHK03 has identities only
     if labelled:
-        report["attributes"] = attribute_report(m.attr_scores, data.labels, model.schema.names)
+        report["attributes"] = attribute_report(m.bit_scores, data.labels, model.schema.names)
+        report["attribute_probabilities"] = {
+            **attribute_report(m.attr_scores, data.labels, model.schema.names),
+            "calibrated": model.calibration is not None,
+            "ece": expected_calibration_error(m.attr_scores, data.labels)}
     if baselines:
         report["retrieval"]["imagenet_lsh"] = retrieval_report(samples, _hamming_fn(m.lsh))
         report["retrieval"]["hsv_histogram"] = retrieval_report(

@@ -18,6 +18,7 @@ import torch
 from .. import __version__
 from ..common.atomic import atomic_write_with
 from ..common.errors import CheckpointError
+from ..model.calibration import Calibration
 from ..model.decoder import Decoder
 from ..model.modelfile import (FORMAT_VERSION, MODEL_FORMAT, STATE_FORMAT, ModelFile, check_model_dict,  # noqa: F401
                                model_hash)
@@ -38,6 +39,7 @@ class LoadedModel:
     meta: dict = field(default_factory=dict)
     decoder: "Decoder | None" = None
     onnx: bytes | None = None
+    calibration: Calibration | None = None
 
     @property
     def name(self) -> str:
@@ -50,7 +52,8 @@ class LoadedModel:
         return TorchEncoder(self)
 
     def model_file(self) -> ModelFile:
-        return ModelFile(self.config, self.schema, self.hash, self.path, self.meta, self.decoder, self.onnx)
+        return ModelFile(self.config, self.schema, self.hash, self.path, self.meta, self.decoder, self.onnx,
+                         self.calibration)
 
 
 def safe_load(path: str | os.PathLike) -> dict:
@@ -72,13 +75,14 @@ def safe_load(path: str | os.PathLike) -> dict:
 
 
 def save_model(path: str | os.PathLike, net: DeepSSHNet, schema: AttributeSchema, meta: dict,
-               decoder: "Decoder | None" = None, onnx: bytes | None = None) -> str:
+               decoder: "Decoder | None" = None, onnx: bytes | None = None,
+               calibration: Calibration | None = None) -> str:
     """Write an inference checkpoint with its ONNX graph atomically; return its model hash.
 
     ``onnx`` may pass a graph already exported from these weights (the decoder refit reuses
     the stored one, so the hash stays the same); otherwise the network is exported now.
-    The decoder is stored beside the weights but is not part of the model hash: refitting
-    it does not invalidate galleries.
+    The decoder and the calibration are stored beside the weights but are not part of the
+    model hash: refitting them does not invalidate galleries.
     """
     state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
     cfg = net.cfg.to_dict()
@@ -95,6 +99,7 @@ def save_model(path: str | os.PathLike, net: DeepSSHNet, schema: AttributeSchema
         "decoder": decoder.to_dict() if decoder is not None else None,
         # a uint8 tensor, not bytes: torch.save's pickle protocol 2 would write bytes as a latin-1 string
         "onnx": torch.frombuffer(bytearray(graph), dtype=torch.uint8),
+        "calibration": calibration.to_dict() if calibration is not None else None,
     }
     atomic_write_with(path, lambda f: torch.save(obj, f))
     return model_hash(cfg, sch, state, graph)
@@ -103,7 +108,7 @@ def save_model(path: str | os.PathLike, net: DeepSSHNet, schema: AttributeSchema
 def load_model(path: str | os.PathLike) -> LoadedModel:
     """Load a torch network in eval mode. Raises CheckpointError with a specific reason."""
     obj = safe_load(path)
-    cfg, schema, decoder = check_model_dict(obj, str(path), onnx_type=torch.Tensor)
+    cfg, schema, decoder, calibration = check_model_dict(obj, str(path), onnx_type=torch.Tensor)
     try:
         net = DeepSSHNet(cfg, pretrained=False)
         net.load_state_dict(obj["state_dict"])
@@ -112,7 +117,7 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
     net.eval()
     onnx = obj["onnx"].numpy().tobytes() if isinstance(obj.get("onnx"), torch.Tensor) else None
     return LoadedModel(net, cfg, schema, model_hash(obj["config"], obj["schema"], obj["state_dict"], onnx),
-                       str(path), dict(obj.get("meta", {})), decoder, onnx)
+                       str(path), dict(obj.get("meta", {})), decoder, onnx, calibration)
 
 
 def upgrade_with_onnx(path: str | os.PathLike) -> tuple[str, str]:
@@ -126,8 +131,19 @@ def upgrade_with_onnx(path: str | os.PathLike) -> tuple[str, str]:
     if model.onnx is not None:
         return model.hash, model.hash
     meta["previous_hashes"] = list(meta.get("previous_hashes", [])) + [model.hash]
-    new = save_model(path, model.net, model.schema, to_numpy_meta(meta), model.decoder)
+    new = save_model(path, model.net, model.schema, to_numpy_meta(meta), model.decoder, calibration=model.calibration)
     return model.hash, new
+
+
+def resave(model: LoadedModel, **changes) -> str:
+    """Write ``model`` back to its file with some derived parts changed (``decoder``,
+    ``calibration``, ``meta``); the weights and the ONNX graph, and so the hash, stay."""
+    parts = {"meta": model.meta, "decoder": model.decoder, "calibration": model.calibration, **changes}
+    h = save_model(model.path, model.net, model.schema, to_numpy_meta(parts["meta"]), parts["decoder"],
+                   onnx=model.onnx, calibration=parts["calibration"])
+    if h != model.hash:
+        raise CheckpointError(f"re-saving {model.path!r} changed its hash; the file was not meant to change weights")
+    return h
 
 
 def to_numpy_meta(meta: dict) -> dict:

@@ -6,17 +6,19 @@ import numpy as np
 import torch
 
 from ..model.encode import Encoded, encode_paths, save_npz  # noqa: F401 (one import for the torch side)
-from ..model.encoder import codes_and_scores
+from ..model.calibration import Calibration
+from ..model.encoder import codes_and_probs
 from .checkpoint import LoadedModel
 from .network import DeepSSHNet
 
 
 @torch.inference_mode()
 def encode_arrays(net: DeepSSHNet, images: np.ndarray, batch_size: int = 128, with_features: bool = False,
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+                  calibration: Calibration | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Encode ``uint8 (N, H, W, 3)`` RGB images already at the network input size.
 
-    Returns ``(codes uint8 (N, nbits//8), attr_scores float32 (N, A), features float32 (N, C) | None)``.
+    Returns ``(codes uint8 (N, nbits//8), attr_probs float32 (N, A), features float32 (N, C) | None)``;
+    ``attr_probs`` are ``sigmoid`` of the attribute logits, calibrated by ``calibration`` if given.
     """
     was_training = net.training
     net.eval()
@@ -26,7 +28,8 @@ def encode_arrays(net: DeepSSHNet, images: np.ndarray, batch_size: int = 128, wi
         for s in range(0, len(images), batch_size):
             x = net.normalise(torch.from_numpy(np.ascontiguousarray(images[s:s + batch_size])).to(dev))
             f = net.embed(x)
-            packed, sc = codes_and_scores(net.heads(f)[0].cpu().numpy(), net.cfg)
+            code, logits = net.heads(f)
+            packed, sc = codes_and_probs(code.cpu().numpy(), logits.cpu().numpy(), calibration)
             codes.append(packed)
             scores.append(sc)
             if with_features:
@@ -43,10 +46,11 @@ class TorchEncoder:
     """The :class:`~deepssh_gui.model.encoder.Encoder` interface over a torch network."""
 
     def __init__(self, model: LoadedModel, threads: int | None = None) -> None:
-        self.net, self.config = model.net, model.config
+        self.net, self.config, self.calibration = model.net, model.config, model.calibration
         if threads:
             torch.set_num_threads(threads)
 
     def encode(self, images: np.ndarray, batch_size: int = 64, with_features: bool = False,
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        return encode_arrays(self.net, images, batch_size=batch_size, with_features=with_features)
+        return encode_arrays(self.net, images, batch_size=batch_size, with_features=with_features,
+                             calibration=self.calibration)

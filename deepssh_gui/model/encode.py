@@ -23,8 +23,8 @@ from .encoder import Encoder
 class Encoded:
     """Outputs for N images.
 
-    codes ``uint8 (N, nbits // 8)``; attr_scores ``float32 (N, A)`` probabilities read from
-    the binary code's attribute bits (:func:`layout.attribute_scores`); features ``float32 (N, C)`` pooled backbone features
+    codes ``uint8 (N, nbits // 8)``; attr_scores ``float32 (N, A)``: the attribute
+    classifier's probabilities, calibrated when the model carries a calibration; features ``float32 (N, C)`` pooled backbone features
     (only when asked for); paths: the N inputs that were encoded, in input order;
     failed: ``(path, reason)`` for inputs that could not be read.
     """

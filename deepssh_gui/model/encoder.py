@@ -1,7 +1,9 @@
 """The runtime encoder: a model file's ONNX graph on onnxruntime's CPU provider.
 
 ``OnnxEncoder.encode`` maps ``uint8 (N, H, W, 3)`` RGB crops at the model's input size to
-``(codes uint8 (N, nbits // 8), attr_scores float32 (N, A), features float32 (N, C) | None)``,
+``(codes uint8 (N, nbits // 8), attr_probs float32 (N, A), features float32 (N, C) | None)``,
+where ``attr_probs`` are the attribute classifier's probabilities, calibrated when the model
+file carries a calibration (:mod:`.calibration`),
 exactly like the torch path (``deepssh_gui.learn.encode.TorchEncoder``); the parity is
 tested and measured (docs/distribution.md).
 
@@ -18,6 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from ..common.errors import CheckpointError
+from .calibration import Calibration
 from .config import ModelConfig
 from .decoder import attribute_segments
 from .layout import attribute_scores, pack_bits
@@ -31,10 +34,17 @@ class Encoder(Protocol):
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]: ...
 
 
-def codes_and_scores(relaxed: np.ndarray, cfg: ModelConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Packed codes ``uint8 (N, nbits // 8)`` and attribute scores ``float32 (N, A)`` from a relaxed code."""
-    packed = pack_bits(relaxed > 0)
-    return packed, attribute_scores(attribute_segments(packed, cfg.layout), cfg.bits_per_attr, cfg.attr_step)
+def codes_and_probs(relaxed: np.ndarray, raw_logits: np.ndarray, calibration: Calibration | None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Packed codes ``uint8 (N, nbits // 8)`` and attribute probabilities ``float32 (N, A)``."""
+    cal = calibration or Calibration.identity(raw_logits.shape[1])
+    return pack_bits(relaxed > 0), cal.probabilities(raw_logits)
+
+
+def bit_scores(codes: np.ndarray, cfg: ModelConfig) -> np.ndarray:
+    """``float32 (N, A)``: attribute scores read back from the code's attribute bits alone
+    (the DeepSSH explanation; three values for 2 bits per attribute)."""
+    return attribute_scores(attribute_segments(codes, cfg.layout), cfg.bits_per_attr, cfg.attr_step)
 
 
 def default_threads() -> int:
@@ -52,6 +62,7 @@ class OnnxEncoder:
         import onnxruntime as ort
 
         self.config = model.config
+        self.calibration = model.calibration
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or default_threads()
         opts.inter_op_num_threads = 1
@@ -70,14 +81,14 @@ class OnnxEncoder:
         if images.ndim != 4 or images.shape[1:] != (h, w, 3) or images.dtype != np.uint8:
             raise ValueError(f"expected uint8 (N, {h}, {w}, 3) images, got {images.dtype} {images.shape}")
         codes, scores, feats = [], [], []
-        wanted = ["code", "features"] if with_features else ["code"]
+        wanted = ["code", "attr_logits", "features"] if with_features else ["code", "attr_logits"]
         for s in range(0, len(images), batch_size):
             out = self.session.run(wanted, {"images": np.ascontiguousarray(images[s:s + batch_size])})
-            c, sc = codes_and_scores(out[0], cfg)
+            c, sc = codes_and_probs(out[0], out[1], self.calibration)
             codes.append(c)
             scores.append(sc)
             if with_features:
-                feats.append(out[1].astype(np.float32))
+                feats.append(out[2].astype(np.float32))
         nbytes, a = cfg.nbits // 8, cfg.n_attrs
         return (np.concatenate(codes) if codes else np.zeros((0, nbytes), np.uint8),
                 np.concatenate(scores) if scores else np.zeros((0, a), np.float32),

@@ -6,7 +6,8 @@ archive holding ``data.pkl`` and one entry per tensor storage)::
     format: "deepssh-model", format_version: 1, package_version: str,
     config: ModelConfig.to_dict(), schema: AttributeSchema.to_dict(),
     state_dict: {name: tensor}, meta: {command, seed, epoch, metrics, ...},
-    decoder: Decoder.to_dict() | None, onnx: uint8 tensor | None (the network as an ONNX graph)
+    decoder: Decoder.to_dict() | None, onnx: uint8 tensor | None (the network as an ONNX graph),
+    calibration: Calibration.to_dict() | None (Platt parameters of the attribute probabilities)
 
 This module reads it with numpy and a pickle reader that accepts exactly the five globals
 such a file needs (tensor rebuild, three storage types, OrderedDict) and nothing else, so a
@@ -14,8 +15,8 @@ file that would run code is refused, like ``torch.load(weights_only=True)``. Dec
 sizes are checked before anything is inflated, so a zip bomb is refused cheaply.
 
 The *model hash* is a SHA-256 over the config, the schema, every tensor's bytes and, when
-present, the ONNX graph: it identifies exactly what computes the codes. The decoder is
-derived from the weights and is not part of it.
+present, the ONNX graph: it identifies exactly what computes the codes. The decoder and the
+calibration are derived from the weights and are not part of it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from ..common.errors import CheckpointError
+from .calibration import Calibration
 from .config import ModelConfig
 from .decoder import Decoder
 from .schema import AttributeSchema
@@ -160,6 +162,7 @@ class ModelFile:
     meta: dict = field(default_factory=dict)
     decoder: Decoder | None = None
     onnx: bytes | None = None
+    calibration: Calibration | None = None
     _encoder: object = field(default=None, repr=False, compare=False)
 
     @property
@@ -175,7 +178,8 @@ class ModelFile:
         return self._encoder
 
 
-def check_model_dict(obj: dict, path: str, onnx_type: type = np.ndarray) -> tuple[ModelConfig, AttributeSchema, Decoder | None]:
+def check_model_dict(obj: dict, path: str, onnx_type: type = np.ndarray
+                     ) -> tuple[ModelConfig, AttributeSchema, Decoder | None, Calibration | None]:
     """Validate the format fields and consistency of a checkpoint dict; CheckpointError otherwise.
 
     The ONNX graph is stored as a ``uint8`` tensor: ``onnx_type`` is how the reader sees it.
@@ -205,15 +209,18 @@ def check_model_dict(obj: dict, path: str, onnx_type: type = np.ndarray) -> tupl
             raise ValueError("the onnx entry is not a uint8 vector")
         if not isinstance(obj["state_dict"], dict):
             raise ValueError("state_dict is not a dict")
+        calibration = Calibration.from_dict(obj["calibration"]) if obj.get("calibration") else None
+        if calibration is not None and len(calibration.a) != cfg.n_attrs:
+            raise ValueError(f"calibration has {len(calibration.a)} attributes but the network has {cfg.n_attrs}")
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{path!r} is damaged or inconsistent: {exc}") from None
-    return cfg, schema, decoder
+    return cfg, schema, decoder, calibration
 
 
 def load_model_file(path: str | os.PathLike) -> ModelFile:
     """Read and check a model file (no network is built). Raises CheckpointError with a specific reason."""
     obj = read_checkpoint(path)
-    cfg, schema, decoder = check_model_dict(obj, str(path))
+    cfg, schema, decoder, calibration = check_model_dict(obj, str(path))
     onnx = obj["onnx"].tobytes() if obj.get("onnx") is not None else None
     return ModelFile(cfg, schema, model_hash(obj["config"], obj["schema"], obj["state_dict"], onnx),
-                     str(path), dict(obj.get("meta", {})), decoder, onnx)
+                     str(path), dict(obj.get("meta", {})), decoder, onnx, calibration)

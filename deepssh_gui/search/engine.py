@@ -39,6 +39,9 @@ class SearchRequest:
     top: int = 20
     alpha: float = DEFAULT_HYBRID_ALPHA
     origin: str = "api"  # who asked: "cli", "gui", "api" (recorded in the audit log)
+    # attribute ranking: "probability" (-log P(query) from calibrated probabilities), "hamming"
+    # (DeepSSH's masked Hamming distance), or "auto": probability where the gallery stores them
+    rank: str = "auto"
 
 
 @dataclass
@@ -60,6 +63,7 @@ class SearchResult:
     mode: str = "photo"
     notes: list[str] = field(default_factory=list)
     audit_id: int | None = None
+    rank: str = "hamming"  # how attribute terms were ranked (see SearchRequest.rank)
 
 
 class SearchEngine:
@@ -115,6 +119,7 @@ class SearchEngine:
         if probe is None and not query:
             raise DeepSSHError("give attributes, a probe image, or both")
         g = self.gallery
+        rank, notes = self._rank_mode(req.rank, bool(query))
         n = len(g.codes)
         cand = g.filter_ids(req.camera, req.t_from, req.t_to)
         k = max(1, int(req.top))
@@ -127,7 +132,11 @@ class SearchEngine:
             cols = None
             if query:
                 cols = g.attr_columns if cand is None else g.attr_columns.take(cand)
-            hits = rank_codes(codes, self.model.decoder, probe=probe, query=query, k=k, alpha=req.alpha, cols=cols)
+            logits = None
+            if query and rank == "probability":
+                logits = g.attr_logits if cand is None else g.attr_logits[:, cand]
+            hits = rank_codes(codes, self.model.decoder, probe=probe, query=query, k=k, alpha=req.alpha, cols=cols,
+                              logits=logits)
             if cand is not None:  # rows of the filtered arrays -> gallery ids
                 hits = [replace(h, index=int(cand[h.index])) for h in hits]
         metas = g.items([h.index for h in hits])
@@ -136,9 +145,23 @@ class SearchEngine:
         out = [ResultHit(h, m, codes[h.index].copy(), att[r]) for r, (h, m) in enumerate(zip(hits, metas))]
         mode = "hybrid" if probe is not None and query else "photo" if probe is not None else "attributes"
         res = SearchResult(out, query, probe_sha, time.perf_counter() - t0,
-                           n if cand is None else len(cand), masked_bits(query, g.layout.bits_per_attr), mode)
+                           n if cand is None else len(cand), masked_bits(query, g.layout.bits_per_attr), mode,
+                           notes, rank=rank)
         self._audit(req, res)
         return res
+
+    def _rank_mode(self, asked: str, has_query: bool) -> tuple[str, list[str]]:
+        if asked not in ("auto", "probability", "hamming"):
+            raise DeepSSHError(f"unknown ranking {asked!r}: choose auto, probability or hamming")
+        if not has_query or asked == "hamming":
+            return "hamming", []
+        if self.gallery.has_probabilities:
+            return "probability", []
+        if asked == "probability":
+            raise DeepSSHError("this gallery was built before attribute probabilities were stored; "
+                               "rank with --rank hamming, or rebuild it to rank by probability")
+        return "hamming", ["this gallery was built before attribute probabilities were stored: attributes are "
+                           "ranked by masked Hamming distance (many ties); rebuild it to rank by probability"]
 
     def _audit(self, req: SearchRequest, res: SearchResult) -> None:
         """Every search is logged in the gallery; a read-only gallery is searched with a warning."""
@@ -146,6 +169,7 @@ class SearchEngine:
 
         filters = json.dumps({k: v for k, v in (("camera", req.camera), ("from", req.t_from), ("to", req.t_to),
                                                 ("top", req.top), ("alpha", req.alpha if res.mode == "hybrid" else None),
+                                                ("rank", res.rank if res.query else None),
                                                 ("probe_box", req.probe_box)) if v is not None})
         probe = res.probe_sha256
         if probe is None and req.probe_code is not None:

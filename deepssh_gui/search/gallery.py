@@ -5,6 +5,8 @@ A gallery is a directory::
     gallery.sqlite   metadata (items, sources, info) - the source of truth, codes included
     index.faiss      FAISS binary index of the codes (derived, rebuilt when stale)
     attr_columns.npy uint8 (n_attr_bytes, N): the code bytes holding attribute bits, column-major (derived)
+    attr_logits.npy  uint8 (A, N): each crop's calibrated attribute logits, one byte each, column-major
+                     (derived from the stored probabilities; see model/calibration.py)
     thumbs/          one JPEG thumbnail per item
     crops/           crops cut from video (folder crops are referenced where they are)
 
@@ -43,6 +45,10 @@ CODES_NAME = "codes.npy"
 DB_NAME = "gallery.sqlite"
 INDEX_NAME = "index.faiss"
 SEGMENTS_NAME = "attr_columns.npy"
+LOGITS_NAME = "attr_logits.npy"
+# What items.attr_scores holds: "calibrated" / "uncalibrated" classifier probabilities, or (in
+# galleries built before this version, which lack the key) "bits": scores read from the code.
+PROBABILITY_KINDS = ("calibrated", "uncalibrated")
 
 _SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -136,6 +142,7 @@ class Gallery:
         self.schema = AttributeSchema.from_dict(json.loads(info["schema"]))
         self._codes: np.ndarray | None = None
         self._segments: np.ndarray | None = None
+        self._logits: np.ndarray | None = None
         self._index = None
 
     # ------------------------------------------------------------------ opening
@@ -161,6 +168,7 @@ class Gallery:
             "n_attrs": str(model.config.n_attrs), "bits_per_attr": str(model.config.bits_per_attr),
             "attr_step": str(model.config.attr_step), "schema": json.dumps(model.schema.to_dict()),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "attr_scores": "calibrated" if getattr(model, "calibration", None) is not None else "uncalibrated",
         }
         with conn:
             conn.executescript(_SCHEMA_SQL)
@@ -302,13 +310,16 @@ class Gallery:
             raise
         for tmp, final in staged:
             os.replace(tmp, final)
-        self._codes = self._segments = self._index = None
+        self._codes = self._segments = self._index = self._logits = None
 
     def finalize(self) -> None:
         """Rebuild the derived index and segment files from the database (atomically)."""
         self._writable()
         codes = self._read_codes()
         self._write_derived(codes)
+        self._logits = None
+        if self.has_probabilities:
+            self._write_logits()
 
     # ------------------------------------------------------------------ audit
 
@@ -441,6 +452,48 @@ class Gallery:
             out.append(ItemMeta(r[0], self.resolve(r[1]), self.resolve(r[2]), self.resolve(r[3]), r[4], r[5], r[6],
                                 r[7], bbox, r[12], r[13]))
         return out
+
+    @property
+    def probability_kind(self) -> str:
+        """``calibrated``, ``uncalibrated``, or ``bits`` for galleries built before probabilities were kept."""
+        return self.info.get("attr_scores", "bits")
+
+    @property
+    def has_probabilities(self) -> bool:
+        return self.probability_kind in PROBABILITY_KINDS
+
+    def _read_logits(self) -> np.ndarray:
+        from ..model.calibration import quantise_logits
+
+        n, a = len(self), self.layout.n_attrs
+        buf = b"".join(r[0] for r in self.conn.execute("SELECT attr_scores FROM items ORDER BY id"))
+        p = np.frombuffer(buf, dtype=np.float32).reshape(n, a).astype(np.float64)
+        p = np.clip(p, 1e-12, 1 - 1e-12)
+        return np.ascontiguousarray(quantise_logits(np.log(p) - np.log1p(-p)).T)
+
+    def _write_logits(self) -> np.ndarray:
+        q = self._read_logits()
+        buf = io.BytesIO()
+        np.save(buf, q)
+        atomic_write_bytes(self.root / LOGITS_NAME, buf.getvalue())
+        return q
+
+    @property
+    def attr_logits(self) -> np.ndarray | None:
+        """``uint8 (A, N)`` quantised calibrated logits, column-major; None in a gallery without
+        probabilities. Rebuilt from the database when missing or stale."""
+        if not self.has_probabilities:
+            return None
+        if self._logits is None:
+            shape = (self.layout.n_attrs, len(self))
+            try:
+                q = np.load(self.root / LOGITS_NAME)
+                if q.shape != shape or q.dtype != np.uint8:
+                    raise ValueError("stale")
+            except (OSError, ValueError):
+                q = self._read_logits() if self.read_only else self._write_logits()
+            self._logits = q
+        return self._logits
 
     def attr_scores(self, ids) -> np.ndarray:
         """``float32 (len(ids), A)`` stored attribute probabilities."""

@@ -164,3 +164,47 @@ def score_terms(query: AttributeQuery, cols: AttributeColumns, decoder: Decoder)
     for t in query.terms:
         np.add(total, _term_distance(t, cols, pat), out=total, casting="unsafe")
     return TermScores(total, int(sum(per_bits)), per_bits, query, cols, pat)
+
+
+# ----------------------------------------------------------------------------- probability ranking
+
+@dataclass
+class ProbabilityScores:
+    """How likely each of N items satisfies an attribute query, from its calibrated logits.
+
+    ``nll`` is ``float32 (N,)``: ``-log P(query)``, where P multiplies the terms' probabilities
+    (required ``p``, excluded ``1 - p``; an OR group ``1 - prod(1 - p)``; ``not a|b`` means
+    neither, ``prod(1 - p)``), i.e. the attributes are treated as independent given the crop.
+    """
+
+    nll: np.ndarray
+    query: AttributeQuery
+    logits: np.ndarray  # uint8 (A, N)
+
+    def terms_at(self, rows: np.ndarray) -> np.ndarray:
+        """``float64 (T, len(rows))``: each term's probability at ``rows``."""
+        sub = self.logits[:, np.asarray(rows, dtype=np.int64)]
+        return np.exp(np.stack([_term_log_p(t, sub) for t in self.query.terms]).astype(np.float64)) \
+            if self.query.terms else np.zeros((0, sub.shape[1]))
+
+
+def _term_log_p(t: Term, logits: np.ndarray) -> np.ndarray:
+    from ..model.calibration import LOG_NOT_P, LOG_P
+
+    if t.negated or len(t.attrs) > 1:
+        log_none = LOG_NOT_P.take(logits[t.attrs[0]])
+        for i in t.attrs[1:]:
+            log_none = log_none + LOG_NOT_P.take(logits[i])
+        if t.negated:
+            return log_none
+        # at least one of the alternatives: 1 - prod(1 - p), kept finite
+        return np.log(-np.expm1(np.minimum(log_none, -1e-7))).astype(np.float32)
+    return LOG_P.take(logits[t.attrs[0]])
+
+
+def score_probability(query: AttributeQuery, logits: np.ndarray) -> ProbabilityScores:
+    """Score every item: ``-log P(query)`` from the gallery's logit bytes ``uint8 (A, N)``."""
+    nll = np.zeros(logits.shape[1], dtype=np.float32)
+    for t in query.terms:
+        np.subtract(nll, _term_log_p(t, logits), out=nll)
+    return ProbabilityScores(nll, query, logits)

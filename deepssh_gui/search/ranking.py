@@ -1,13 +1,20 @@
 """Ranking codes for photo, attribute and hybrid queries, with per-hit explanations (numpy only).
 
-Distances
+Scores (lower ranks first)
 - photo: Hamming distance between full codes, ``0..nbits``;
-- attribute: masked Hamming distance over the queried attributes' bits only (see
-  :func:`.query.score_terms`), ``0..masked_bits``;
-- hybrid: ``(1 - alpha) * photo / nbits + alpha * attribute / masked_bits`` with
-  ``alpha = 0.5`` by default, i.e. both parts normalised to [0, 1] and weighted equally.
+- attribute, ``rank="probability"`` (the default where the gallery stores probabilities):
+  ``nll = -log P(query)`` from each crop's calibrated attribute probabilities (see
+  :func:`.query.score_probability`);
+- attribute, ``rank="hamming"`` (DeepSSH's own ranking; galleries without probabilities):
+  masked Hamming distance over the queried attributes' bits (:func:`.query.score_terms`),
+  ``0..masked_bits``;
+- hybrid: ``(1 - alpha) * photo / nbits + alpha * a`` with ``a = nll / (T * L)`` for
+  probability ranking (``T`` terms, ``L`` = the largest ``-log p`` one stored byte can
+  give, so ``a`` is in [0, 1]) or ``a = attribute / masked_bits`` for Hamming ranking;
+  ``alpha = 0.5`` by default. Every hit carries each part.
 
-Ties are broken by gallery index (stable sort), so equal distances keep gallery order.
+Equal scores are real ties; the gallery index orders them only as the last resort (a stable
+sort), and the explanation of every hit still shows its bits' Hamming match per term.
 """
 
 from __future__ import annotations
@@ -18,7 +25,8 @@ import numpy as np
 
 from ..model.decoder import AttributeColumns, Decoder
 from ..model.layout import hamming
-from .query import AttributeQuery, TermScores, score_terms
+from ..model.calibration import MAX_TERM_NLL
+from .query import AttributeQuery, ProbabilityScores, TermScores, score_probability, score_terms
 
 DEFAULT_HYBRID_ALPHA = 0.5
 
@@ -36,6 +44,7 @@ class TermMatch:
     matched: bool | None
     distance: int
     bits: int
+    probability: float | None = None  # the crop's probability of this term (probability galleries)
 
 
 @dataclass(frozen=True)
@@ -46,20 +55,24 @@ class Hit:
     photo_distance: int | None
     attribute_distance: int | None
     explanation: tuple[TermMatch, ...] = field(default_factory=tuple)
+    query_probability: float | None = None  # P(query) for this crop, probability ranking only
 
 
-def explain_rows(scores: TermScores, rows: np.ndarray) -> list[tuple[TermMatch, ...]]:
+def explain_rows(scores: TermScores, rows: np.ndarray, probs: ProbabilityScores | None = None
+                 ) -> list[tuple[TermMatch, ...]]:
     """Explanations for the items at ``rows`` (positions in the scored arrays)."""
     rows = np.asarray(rows, dtype=np.int64)
     if not len(rows):
         return []
     dist, opp = scores.terms_at(rows)
+    p = probs.terms_at(rows) if probs is not None else None
     out = []
     for j, r in enumerate(rows):
         ms = []
         for t, term in enumerate(scores.query.terms):
             d, o = int(dist[t, j]), int(opp[t, j])
-            ms.append(TermMatch(term.text, None if d == o else d < o, d, scores.per_term_bits[t]))
+            ms.append(TermMatch(term.text, None if d == o else d < o, d, scores.per_term_bits[t],
+                                None if p is None else float(p[t, j])))
         out.append(tuple(ms))
     return out
 
@@ -98,12 +111,15 @@ def top_k(score: np.ndarray, k: int, candidates: np.ndarray | None = None) -> np
 
 def rank_codes(codes: np.ndarray, decoder: Decoder | None, *,
                probe: np.ndarray | None = None, query: AttributeQuery | None = None, k: int = 20,
-               alpha: float = DEFAULT_HYBRID_ALPHA, cols: AttributeColumns | None = None) -> list[Hit]:
+               alpha: float = DEFAULT_HYBRID_ALPHA, cols: AttributeColumns | None = None,
+               logits: np.ndarray | None = None) -> list[Hit]:
     """Rank ``codes uint8 (N, nbytes)`` against a probe code ``uint8 (nbytes,)`` and/or a query.
 
-    Attribute queries need a decoder. ``cols`` are the codes' attribute columns when the
-    caller already has them (a gallery stores them); otherwise they are derived here.
-    Hit indices are rows of ``codes``.
+    Attribute queries need a decoder (for the bit explanation, and for Hamming ranking).
+    ``cols`` are the codes' attribute columns when the caller already has them (a gallery
+    stores them); otherwise they are derived here. ``logits`` ``uint8 (A, N)`` (a gallery's
+    calibrated logit bytes) switch attribute ranking to probability; without them it is the
+    masked Hamming distance. Hit indices are rows of ``codes``.
     """
     query = query or AttributeQuery()
     if probe is None and not query:
@@ -117,8 +133,12 @@ def rank_codes(codes: np.ndarray, decoder: Decoder | None, *,
         scores = score_terms(query, cols if cols is not None else AttributeColumns.from_codes(codes, decoder.layout),
                              decoder)
     attr = scores.total if scores is not None else None
+    probs = score_probability(query, logits) if query and logits is not None else None
     scale = 1.0
-    if photo is not None and attr is not None:
+    if probs is not None:
+        norm = probs.nll / np.float32(len(query.terms) * MAX_TERM_NLL)
+        score = probs.nll if photo is None else (1 - alpha) * photo.astype(np.float32) / nbits + alpha * norm
+    elif photo is not None and attr is not None:
         m = max(1, scores.masked_bits)
         if alpha == 0.5:
             # the default equal weighting, in integers: (photo*m + attr*nbits) / (2*nbits*m)
@@ -130,8 +150,9 @@ def rank_codes(codes: np.ndarray, decoder: Decoder | None, *,
     else:
         score = photo if photo is not None else attr
     idx = top_k(score, k)
-    why = explain_rows(scores, idx) if scores is not None else [()] * len(idx)
+    why = explain_rows(scores, idx, probs) if scores is not None else [()] * len(idx)
     return [Hit(int(i), r + 1, float(score[i]) * scale,
                 None if photo is None else int(photo[i]),
-                None if attr is None else int(attr[i]), why[r])
+                None if attr is None else int(attr[i]), why[r],
+                None if probs is None else float(np.exp(-np.float64(probs.nll[i]))))
             for r, i in enumerate(idx)]

@@ -1,8 +1,8 @@
 """Robustness suite: each bad input gives a specific error and leaves gallery and session intact.
 
 Cases covered elsewhere: malicious / corrupt / truncated / foreign model files
-(tests/unit/core/test_checkpoint.py), truncated video (tests/unit/core/test_video.py),
-full disk during a build, other model, read-only gallery (tests/unit/core/test_gallery_engine.py),
+(tests/unit/learn/test_checkpoint.py, tests/unit/model/test_modelfile.py), truncated video (tests/unit/ingest/test_video.py),
+full disk during a build, other model, read-only gallery (tests/unit/search/test_gallery_engine.py),
 bad drop in the GUI (tests/unit/ui/test_main_window.py).
 """
 

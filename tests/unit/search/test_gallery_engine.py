@@ -3,6 +3,8 @@
 import os
 import sqlite3
 
+import numpy as np
+
 import pytest
 
 from deepssh_gui.search.engine import SearchEngine, SearchRequest
@@ -37,21 +39,43 @@ def test_build_search_and_explain(model_with_decoder, crops_dir, tmp_path):
         brute = hamming(g.codes[res.hits[0].hit.index][None], g.codes)[0]
         assert [h.hit.photo_distance for h in res.hits] == sorted(brute.tolist())
         assert res.probe_sha256 and len(res.probe_sha256) == 64
-        # attribute search with explanation
-        res = eng.search(SearchRequest(attributes="personalMale, not carryingBackpack", top=8))
-        assert res.mode == "attributes" and len(res.hits) == 8
+        # attribute search, DeepSSH's masked Hamming ranking, with explanation
+        res = eng.search(SearchRequest(attributes="personalMale, not carryingBackpack", top=8, rank="hamming"))
+        assert res.mode == "attributes" and len(res.hits) == 8 and res.rank == "hamming"
         assert [h.hit.attribute_distance for h in res.hits] == sorted(h.hit.attribute_distance for h in res.hits)
         for h in res.hits:
             assert [t.term for t in h.hit.explanation] == ["personalMale", "not carryingBackpack"]
             assert sum(t.distance for t in h.hit.explanation) == h.hit.attribute_distance
+        # the default ranks by the crops' probability of satisfying the query
+        res = eng.search(SearchRequest(attributes="personalMale, not carryingBackpack", top=8))
+        assert res.rank == "probability" and g.probability_kind == "uncalibrated"
+        probs = [h.hit.query_probability for h in res.hits]
+        assert probs == sorted(probs, reverse=True)
+        for h in res.hits:
+            p_male, p_not_bag = (t.probability for t in h.hit.explanation)
+            stored = g.attr_scores([h.hit.index])[0]
+            i_male, i_bag = g.schema.index("personalMale"), g.schema.index("carryingBackpack")
+            # the byte-quantised logit keeps probabilities to within a few per cent
+            assert p_male == pytest.approx(stored[i_male], abs=0.02)
+            assert p_not_bag == pytest.approx(1 - stored[i_bag], abs=0.02)
+            assert h.hit.query_probability == pytest.approx(p_male * p_not_bag, rel=1e-4)
         # filters: camera
         res = eng.search(SearchRequest(attributes="personalMale", camera="c2", top=8))
         assert {h.meta.camera for h in res.hits} == {"c2"} and res.n_searched == 4
-        # hybrid
-        res = eng.search(SearchRequest(attributes="personalMale", probe_image=probe, top=3))
+        # hybrid, Hamming ranking
+        res = eng.search(SearchRequest(attributes="personalMale", probe_image=probe, top=3, rank="hamming"))
         assert res.mode == "hybrid" and res.hits[0].hit.photo_distance is not None
         for h in res.hits:  # the documented weighting: 0.5 * photo / nbits + 0.5 * attribute / masked bits
             assert h.hit.score == pytest.approx(0.5 * h.hit.photo_distance / 128 + 0.5 * h.hit.attribute_distance / 1)
+        scores = [h.hit.score for h in res.hits]
+        assert scores == sorted(scores)
+        # hybrid, probability ranking: 0.5 * photo / nbits + 0.5 * (-ln P) / (terms * MAX_TERM_NLL)
+        from deepssh_gui.model.calibration import MAX_TERM_NLL
+
+        res = eng.search(SearchRequest(attributes="personalMale", probe_image=probe, top=3))
+        for h in res.hits:
+            expect = 0.5 * h.hit.photo_distance / 128 - 0.5 * np.log(h.hit.query_probability) / MAX_TERM_NLL
+            assert h.hit.score == pytest.approx(expect, rel=1e-4)
         scores = [h.hit.score for h in res.hits]
         assert scores == sorted(scores)
     finally:
