@@ -94,6 +94,7 @@ def cmd_fit_decoder(args: argparse.Namespace) -> int:
 
 def register(sub) -> None:
     register_export_onnx(sub)
+    register_calibrate(sub)
     t = sub.add_parser("train", help="train a DeepSSH hashing model")
     t.add_argument("--dataset", default="peta", choices=["peta", "market1501", "dukemtmc"])
     t.add_argument("--root", required=True, help="dataset root folder")
@@ -133,6 +134,28 @@ def register(sub) -> None:
     d.set_defaults(func=cmd_fit_decoder)
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Fit the attribute calibration on the validation identities and store it in the model file."""
+    from ..common.progress import TqdmProgress
+    from ..learn.calibrate import calibrate
+    from ..learn.checkpoint import load_model, resave
+    from ..learn.datasets.split import split_train_val
+    from ..learn.train import preload_images
+
+    model = load_model(args.model)
+    data = labelled_data(args, model)
+    _, val_set = split_train_val(data, args.val_fraction)
+    if not len(val_set):
+        raise DeepSSHError("no validation identities to calibrate on")
+    bar = TqdmProgress("decode images")
+    images, ok = preload_images(val_set.paths, model.config.input_hw, bar)
+    bar.close()
+    cal, summary = calibrate(model.net, val_set.subset(ok), images[ok])
+    resave(model, calibration=cal, meta=dict(model.meta, calibration=dict(summary, command=command_line())))
+    print(json.dumps(summary))
+    return 0
+
+
 def cmd_export_onnx(args: argparse.Namespace) -> int:
     """Add the ONNX graph to older model files in place (atomic); report the hashes and the parity."""
     from ..learn.checkpoint import upgrade_with_onnx
@@ -145,6 +168,16 @@ def cmd_export_onnx(args: argparse.Namespace) -> int:
             print(f"{path}: ONNX graph added; model hash {old[:12]} -> {new[:12]} "
                   f"(galleries built with {old[:12]} still open with it)")
     return 0
+
+
+def register_calibrate(sub) -> None:
+    c = sub.add_parser("calibrate", help="fit calibrated attribute probabilities on the validation identities")
+    c.add_argument("--model", required=True, help="model file, updated in place (its hash does not change)")
+    c.add_argument("--dataset", default="peta", choices=["peta", "market1501", "dukemtmc"])
+    c.add_argument("--root", required=True)
+    c.add_argument("--subsets")
+    c.add_argument("--val-fraction", type=float, default=0.2)
+    c.set_defaults(func=cmd_calibrate)
 
 
 def register_export_onnx(sub) -> None:

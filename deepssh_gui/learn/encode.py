@@ -54,3 +54,19 @@ class TorchEncoder:
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         return encode_arrays(self.net, images, batch_size=batch_size, with_features=with_features,
                              calibration=self.calibration)
+
+
+@torch.inference_mode()
+def attribute_logits(net: DeepSSHNet, images: np.ndarray, batch_size: int = 128) -> np.ndarray:
+    """The attribute classifier's raw logits ``float32 (N, A)`` (what calibration is fitted on)."""
+    was_training = net.training
+    net.eval()
+    dev = next(net.parameters()).device
+    out = []
+    try:
+        for s in range(0, len(images), batch_size):
+            x = net.normalise(torch.from_numpy(np.ascontiguousarray(images[s:s + batch_size])).to(dev))
+            out.append(net.heads(net.embed(x))[1].cpu().numpy().astype(np.float32))
+    finally:
+        net.train(was_training)
+    return np.concatenate(out) if out else np.zeros((0, net.cfg.n_attrs), np.float32)

@@ -381,10 +381,14 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
             meta = to_numpy_meta({"command": cfg.command, "seed": cfg.seed, "epoch": epoch + 1,
                                   "train_config": asdict(cfg), "history": history,
                                   "n_train_images": n, "n_train_identities": len(id_names)})
-            decoder = None
+            decoder = calibration = None
             if epoch + 1 == cfg.epochs:
                 decoder, meta["decoder"] = fit_decoder(net, images, train_set.labels)
-            save_model(cfg.out, net, schema, meta, decoder)
+                if val_set is not None and len(val_set) and (val_set.labels >= 0).any():
+                    from .calibrate import calibrate
+
+                    calibration, meta["calibration"] = calibrate(net, val_set, val_images)
+            save_model(cfg.out, net, schema, meta, decoder, calibration=calibration)
             state = {"format": STATE_FORMAT, "format_version": FORMAT_VERSION, "epoch": epoch + 1,
                      "arch_key": to_numpy_meta(cfg.arch_key()), "n_ids": len(id_names),
                      "model": net.state_dict(), "classifier": classifier.state_dict(),

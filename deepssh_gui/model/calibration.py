@@ -58,12 +58,14 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return (0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, np.float64)))).astype(np.float32)
 
 
-def fit_platt(raw: np.ndarray, labels: np.ndarray, l2: float = 1e-3, iters: int = 50) -> Calibration:
-    """Fit ``a``, ``b`` per attribute by Newton's method on the logistic loss.
+def fit_platt(raw: np.ndarray, labels: np.ndarray, l2: float = 1e-2, iters: int = 100,
+              min_each: int = 5) -> Calibration:
+    """Fit ``a``, ``b`` per attribute by damped Newton steps on the logistic loss.
 
     ``raw`` ``float32 (N, A)`` logits; ``labels`` ``int8 (N, A)`` 1 / 0 / -1 unknown (ignored).
-    An attribute without both answers among the labels keeps ``a = 1, b = 0``. A small L2
-    pull towards (1, 0) keeps separable attributes finite.
+    An attribute with fewer than ``min_each`` yes or no labels keeps ``a = 1, b = 0`` (too
+    little evidence to move it). An L2 pull towards (1, 0) and steps of at most 1 keep
+    (nearly) separable attributes finite.
     """
     n, na = raw.shape
     a = np.ones(na, np.float64)
@@ -71,16 +73,17 @@ def fit_platt(raw: np.ndarray, labels: np.ndarray, l2: float = 1e-3, iters: int 
     for i in range(na):
         known = labels[:, i] >= 0
         y = labels[known, i].astype(np.float64)
-        if y.size == 0 or y.min() == y.max():
+        if min(y.sum(), y.size - y.sum()) < min_each:
             continue
         z = raw[known, i].astype(np.float64)
         w = np.array([1.0, 0.0])
         for _ in range(iters):
-            p = 1 / (1 + np.exp(-(w[0] * z + w[1])))
+            p = 0.5 * (1.0 + np.tanh(0.5 * (w[0] * z + w[1])))
             g = np.array([np.dot(p - y, z), np.sum(p - y)]) / y.size + l2 * (w - [1.0, 0.0])
             s = p * (1 - p)
             h = np.array([[np.dot(s, z * z), np.dot(s, z)], [np.dot(s, z), s.sum()]]) / y.size + l2 * np.eye(2)
             step = np.linalg.solve(h, g)
+            step *= min(1.0, 1.0 / max(1e-12, float(np.abs(step).max())))
             w -= step
             if np.abs(step).max() < 1e-7:
                 break

@@ -5,9 +5,12 @@ Grammar (case-sensitive attribute names, whitespace ignored)::
     query := term ("," term)*            AND across terms
     term  := ["not " | "!" | "-"] alts   negation
     alts  := name ("|" name)*            OR inside a term
-    name  := a schema attribute (carryingBackpack) or composite (lowerBody:dark)
+    name  := a schema attribute (carryingBackpack), a composite (lowerBody:dark), or a colour
+             shorthand part:colour (upperBody:red -> upperBodyRed in PETA, upred in Market)
 
 A composite expands to the OR of its members. ``not a|b`` means neither a nor b.
+Unknown or mis-cased names are errors with a did-you-mean, never dropped, and so is a query
+that asks for an attribute and its negation at once (``personalMale, not personalMale``).
 
 Scoring a term on an item uses only the attribute's own bits (one byte per attribute, see
 :mod:`.decoder`): a positive term's distance is the smallest Hamming distance from any
@@ -85,7 +88,52 @@ def parse_query(text: str | None, schema: AttributeSchema, negated: str | None =
                 idx.extend(_resolve(name, schema))
             uniq = tuple(dict.fromkeys(idx))
             terms.append(Term(("not " if neg else "") + part, uniq, neg))
+    _check_consistent(terms, schema)
     return AttributeQuery(tuple(terms))
+
+
+def _check_consistent(terms: list[Term], schema: AttributeSchema) -> None:
+    """Refuse queries no crop can satisfy: an attribute required and excluded at once."""
+    required = {t.attrs[0]: t for t in terms if not t.negated and len(t.attrs) == 1}
+    for t in terms:
+        if not t.negated:
+            continue
+        if len(t.attrs) == 1 and t.attrs[0] in required:
+            raise QueryError(f"contradictory query: {schema.names[t.attrs[0]]!r} is both required and excluded")
+        # "a|b" required while "not a|b" (neither) excluded: no crop can satisfy both
+        for other in terms:
+            if not other.negated and set(other.attrs) <= set(t.attrs):
+                raise QueryError(f"contradictory query: {other.text!r} and {t.text!r} cannot both hold")
+
+
+_PARTS = {"upperBody": ("upperBody", "up"), "lowerBody": ("lowerBody", "down")}
+_COLOUR_SYNONYMS = {"grey": ("grey", "gray"), "gray": ("gray", "grey")}
+
+
+def _shorthand(name: str, schema: AttributeSchema) -> str | None:
+    """``upperBody:red`` -> the schema's own name for that colour (``upperBodyRed`` / ``upred``)."""
+    part, sep, colour = name.partition(":")
+    if not sep or part not in _PARTS or colour != colour.lower():  # spelled exactly, like every name
+        return None
+    for prefix in _PARTS[part]:
+        for c in _COLOUR_SYNONYMS.get(colour, (colour,)):
+            for cand in (prefix + c.capitalize(), prefix + c):
+                if cand in schema._index:
+                    return cand
+    return None
+
+
+def vocabulary(schema: AttributeSchema) -> list[str]:
+    """Every name a query may use: attributes, composites and colour shorthands."""
+    names = schema.names + [c.name for c in schema.composites]
+    colours = sorted({n[len(p):].lower() for n in schema.names for ps in _PARTS.values() for p in ps
+                      if n.startswith(p) and n[len(p):].lower() in _COLOURS})
+    shorts = [f"{part}:{c}" for part in ("upperBody", "lowerBody") for c in colours
+              if _shorthand(f"{part}:{c}", schema) and f"{part}:{c}" not in names]
+    return names + shorts
+
+
+_COLOURS = {"black", "blue", "brown", "green", "grey", "gray", "orange", "pink", "purple", "red", "white", "yellow"}
 
 
 def _resolve(name: str, schema: AttributeSchema) -> list[int]:
@@ -94,8 +142,20 @@ def _resolve(name: str, schema: AttributeSchema) -> list[int]:
     for c in schema.composites:
         if c.name == name:
             return [schema.index(n) for n in c.any_of]
-    close = [n for n in schema.names + [c.name for c in schema.composites] if n.lower() == name.lower()]
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    short = _shorthand(name, schema)
+    if short is not None:
+        return [schema.index(short)]
+    import difflib
+
+    vocab = vocabulary(schema)
+    lower = {n.lower(): n for n in vocab}
+    # the last word of a camel-case name ("Backpack" of carryingBackpack) catches "backpak"
+    tails = {re.split(r"(?<=[a-z])(?=[A-Z])|:", n)[-1].lower(): n for n in vocab}
+    close = [lower[name.lower()]] if name.lower() in lower else \
+        [lower[m] for m in difflib.get_close_matches(name.lower(), list(lower), n=3, cutoff=0.6)] or \
+        [tails[m] for m in difflib.get_close_matches(name.lower(), list(tails), n=3, cutoff=0.7)]
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else \
+        "; see docs/query-language.md for the names"
     raise QueryError(f"unknown attribute {name!r} for the {schema.name} schema{hint}")
 
 

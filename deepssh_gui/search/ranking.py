@@ -156,3 +156,17 @@ def rank_codes(codes: np.ndarray, decoder: Decoder | None, *,
                 None if attr is None else int(attr[i]), why[r],
                 None if probs is None else float(np.exp(-np.float64(probs.nll[i]))))
             for r, i in enumerate(idx)]
+
+
+def score_parts(hit: Hit) -> list[str]:
+    """The parts of a hit's score in words, for every surface that shows a hit (GUI, CLI, report)."""
+    parts = []
+    if hit.photo_distance is not None:
+        parts.append(f"photo d={hit.photo_distance}")
+    if hit.query_probability is not None:
+        parts.append(f"P(query)={hit.query_probability:.3f}")
+    elif hit.attribute_distance is not None:
+        parts.append(f"attr d={hit.attribute_distance}")
+    if hit.photo_distance is not None and hit.explanation:
+        parts.append(f"combined {hit.score:.3f}")
+    return parts

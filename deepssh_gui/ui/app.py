@@ -39,8 +39,34 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _check_query(args) -> str | None:
+    """The scripted query is checked like the CLI's before any window opens: an unknown,
+    mis-cased or contradictory term is an error (exit 2), never silently dropped."""
+    if not args.attributes:
+        return None
+    from ..common.errors import DeepSSHError
+    from ..model.modelfile import load_model_file
+    from ..search.query import parse_query
+
+    try:
+        q = parse_query(args.attributes, load_model_file(args.model).schema)
+    except DeepSSHError as exc:
+        return str(exc)
+    if any(len(t.attrs) > 1 and not _is_composite(t.text) for t in q.terms):
+        return "OR terms (a|b) cannot be ticked in the attribute panel; use `deepssh search` for them"
+    return None
+
+
+def _is_composite(text: str) -> bool:
+    return ":" in text.removeprefix("not ").strip() and "|" not in text
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    problem = _check_query(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     _fix_qt_plugin_path()
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication

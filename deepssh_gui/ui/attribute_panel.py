@@ -41,6 +41,7 @@ class AttributePanel(QWidget):
         self.labels: dict[str, str] = {}
 
     def set_schema(self, schema: AttributeSchema) -> None:
+        self.schema = schema
         self.tree.clear()
         self.items.clear()
         self.labels.clear()
@@ -91,14 +92,23 @@ class AttributePanel(QWidget):
         self.queryChanged.emit(self.query())
 
     def set_query(self, text: str) -> None:
-        """Tick boxes from a query string of plain and ``not`` terms (OR terms are ignored)."""
+        """Tick boxes from a query string, checked by the query parser: an unknown, mis-cased or
+        contradictory term raises ``QueryError`` (nothing is ticked then), as does an OR term,
+        which boxes cannot show."""
+        from ..search.query import QueryError, parse_query
+
+        ticks = []
+        for t in parse_query(text, self.schema).terms:
+            name = t.text.removeprefix("not ").strip()
+            if name not in self.items:
+                if len(t.attrs) != 1:
+                    raise QueryError(f"{t.text!r} cannot be shown as ticked boxes (an OR term)")
+                name = self.schema.names[t.attrs[0]]  # a shorthand such as upperBody:red
+            ticks.append((name, EXCLUDED if t.negated else REQUIRED))
         for it in self.items.values():
             self._set_state(it, ANY)
-        for part in (p.strip() for p in text.split(",")):
-            neg = part.lower().startswith("not ")
-            name = part[4:].strip() if neg else part
-            if name in self.items:
-                self._set_state(self.items[name], EXCLUDED if neg else REQUIRED)
+        for name, state in ticks:
+            self._set_state(self.items[name], state)
         self.queryChanged.emit(self.query())
 
     def query(self) -> str:

@@ -60,7 +60,7 @@ class DetailPane(QWidget):
         lay.addWidget(self.title)
         lay.addLayout(top)
         lay.addWidget(self.probe_btn)
-        lay.addWidget(QLabel("Decoded attributes (score from the code bits)"))
+        lay.addWidget(QLabel("Attribute scores, sorted (classifier probabilities; read from the code bits in older galleries)"))
         lay.addWidget(self.attrs, 1)
         lay.addWidget(QLabel("Other crops of this track"))
         lay.addWidget(self.track)

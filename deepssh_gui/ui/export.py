@@ -21,6 +21,7 @@ from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPdf
 from .. import __version__
 from ..common.atomic import atomic_write_bytes, atomic_write_text
 from ..search.engine import ResultHit, SearchResult
+from ..search.ranking import score_parts
 
 
 @dataclass
@@ -83,7 +84,8 @@ def _explanation(rh: ResultHit) -> str:
     parts = []
     for t in rh.hit.explanation:
         mark = "✓ matched" if t.matched else "✗ not matched" if t.matched is False else "? undecided"
-        parts.append(f"{html.escape(t.term)}: {mark} ({t.distance}/{t.bits} bits differ)")
+        prob = f", p = {t.probability:.2f}" if t.probability is not None else ""
+        parts.append(f"{html.escape(t.term)}: {mark} ({t.distance}/{t.bits} bits differ{prob})")
     return "<br>".join(parts)
 
 
@@ -102,14 +104,13 @@ def build_html(inp: ReportInput, image_src) -> str:
         if frame is not None:
             imgs += f'<br><img src="{image_src(f"frame{i}", frame)}" width="{min(240, frame.width())}">'
         when = f"frame {m.frame}, {m.timestamp:.2f} s" if m.frame is not None else "—"
-        dist = ", ".join(x for x in (f"photo {rh.hit.photo_distance}" if rh.hit.photo_distance is not None else "",
-                                     f"attributes {rh.hit.attribute_distance}"
-                                     if rh.hit.attribute_distance is not None else "") if x)
+        dist = ", ".join(score_parts(rh.hit) + ([f"attribute bits d={rh.hit.attribute_distance}"]
+                                                if rh.hit.query_probability is not None else []))
         rows.append(f"""<tr><td valign="top"><b>#{rh.hit.rank}</b><br>item {m.id}</td><td valign="top">{imgs}</td>
 <td valign="top"><b>Source:</b> {e(m.source)}<br><b>SHA-256:</b> <code>{e(m.source_sha256)}</code><br>
 <b>Camera:</b> {e(m.camera or "—")} &nbsp; <b>Time:</b> {e(when)}<br>
 <b>Box:</b> {e(str(m.bbox) if m.bbox else "—")} &nbsp; <b>Track:</b> {e(str(m.track) if m.track is not None else "—")}<br>
-<b>Hamming distance:</b> {e(dist)}<br><b>Attribute match:</b><br>{_explanation(rh)}</td></tr>""")
+<b>Score:</b> {e(dist)}<br><b>Attribute match:</b><br>{_explanation(rh)}</td></tr>""")
     probe = ""
     if inp.probe_path:
         pimg = _load(inp.probe_path, 200)

@@ -11,6 +11,7 @@ from PySide6.QtCore import QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen, QPixmap, QPixmapCache
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
+from ..search.ranking import score_parts
 from .results_model import HitRole, source_text
 
 CELL = QSize(210, 236)
@@ -70,12 +71,7 @@ class HitDelegate(QStyledItemDelegate):
         painter.setFont(small)
         fm = QFontMetrics(small)
         y = r.y() + 24
-        dist = []
-        if rh.hit.photo_distance is not None:
-            dist.append(f"photo d={rh.hit.photo_distance}")
-        if rh.hit.attribute_distance is not None:
-            dist.append(f"attr d={rh.hit.attribute_distance}")
-        for line in dist:
+        for line in score_parts(rh.hit):
             painter.drawText(QRect(x, y, w, 16), Qt.AlignLeft, line)
             y += 16
         painter.setPen(QColor("#444444"))
@@ -84,7 +80,8 @@ class HitDelegate(QStyledItemDelegate):
 
         for t in rh.hit.explanation[:7]:
             colour = CHIP_COLOURS[t.matched]
-            label = f"{CHIP_GLYPHS[t.matched]} {self.label_for(t.term)}"
+            label = f"{CHIP_GLYPHS[t.matched]} {self.label_for(t.term)}" + (
+                f" {t.probability:.2f}" if t.probability is not None else "")
             label = fm.elidedText(label, Qt.ElideRight, w - 8)
             chip = QRectF(x, y, min(w, fm.horizontalAdvance(label) + 10), 17)
             painter.setPen(Qt.NoPen)

@@ -213,11 +213,9 @@ class MainWindow(QMainWindow):
         text, ok = QInputDialog.getText(self, "Query", "Attributes (query language):", text=self.attributes.query())
         if ok and self.engine is not None:
             try:
-                parse_query(text, self.engine.schema)
+                self.attributes.set_query(text)  # checked by the query parser; nothing changes on error
             except ValueError as exc:
                 self.show_error(str(exc))
-                return
-            self.attributes.set_query(text)
 
     def search_with_hit(self, rh) -> None:
         self.probe.clear()
@@ -359,7 +357,10 @@ class MainWindow(QMainWindow):
         self.pending_pins = set(s.pinned)
         if s.probe_path:
             self.probe.set_probe(s.probe_path)
-        self.attributes.set_query(s.attributes)
+        try:
+            self.attributes.set_query(s.attributes)
+        except ValueError as exc:
+            self.show_error(f"the session's query cannot be restored: {exc}")
 
     def _apply_pins(self) -> None:
         pins = getattr(self, "pending_pins", None)

@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
 
 from ..search.engine import ResultHit
+from ..search.ranking import score_parts
 
 HitRole = Qt.UserRole + 1
 
@@ -43,14 +44,15 @@ class ResultsModel(QAbstractListModel):
 
 def describe_hit(rh: ResultHit) -> str:
     h = rh.hit
-    lines = [f"rank {h.rank}, score {h.score:g}"]
+    lines = [f"rank {h.rank}, score {h.score:g}", ", ".join(score_parts(h))]
     if h.photo_distance is not None:
         lines.append(f"photo Hamming distance {h.photo_distance}")
     if h.attribute_distance is not None:
         lines.append(f"attribute Hamming distance {h.attribute_distance}")
     for t in h.explanation:
         state = "matched" if t.matched else "NOT matched" if t.matched is False else "undecided"
-        lines.append(f"{t.term}: {state} ({t.distance}/{t.bits} bits differ)")
+        prob = f", p = {t.probability:.2f}" if t.probability is not None else ""
+        lines.append(f"{t.term}: bits {state} ({t.distance}/{t.bits} bits differ{prob})")
     lines.append(source_text(rh))
     return "\n".join(lines)
 

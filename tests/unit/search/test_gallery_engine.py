@@ -11,6 +11,7 @@ from deepssh_gui.search.engine import SearchEngine, SearchRequest
 from deepssh_gui.search.gallery import Gallery, GalleryError
 from deepssh_gui.ingest.build import build_from_images
 from deepssh_gui.model.layout import hamming
+from deepssh_gui.common.errors import DeepSSHError
 from deepssh_gui.common.progress import Cancelled
 
 
@@ -270,3 +271,39 @@ def test_attribute_search_never_loads_the_network(small_gallery):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["3", "False", "False", "True", "False"]  # a photo loads ONNX, never torch
+
+
+def test_gallery_without_probabilities_ranks_by_hamming_and_says_so(small_gallery):
+    """Galleries built before probabilities were kept still work, by masked Hamming distance."""
+    model_path, gallery = small_gallery
+    conn = sqlite3.connect(gallery / "gallery.sqlite")
+    with conn:
+        conn.execute("DELETE FROM info WHERE key = 'attr_scores'")
+    conn.close()
+    eng = SearchEngine(gallery, model_path)
+    try:
+        assert eng.gallery.probability_kind == "bits" and eng.gallery.attr_logits is None
+        res = eng.search(SearchRequest(attributes="personalMale", top=4))
+        assert res.rank == "hamming" and any("masked Hamming" in n for n in res.notes)
+        assert all(h.hit.query_probability is None for h in res.hits)
+        with pytest.raises(DeepSSHError, match="before attribute probabilities"):
+            eng.search(SearchRequest(attributes="personalMale", rank="probability"))
+    finally:
+        eng.close()
+
+
+def test_probability_ties_are_real_ties_and_filtered_search_matches(small_gallery):
+    model_path, gallery = small_gallery
+    eng = SearchEngine(gallery, model_path)
+    try:
+        full = eng.search(SearchRequest(attributes="personalMale, carryingBackpack|carryingOther", top=8))
+        nll = [-np.log(h.hit.query_probability) for h in full.hits]
+        assert nll == sorted(nll)
+        # the same query restricted to a camera ranks those items in the same relative order
+        cam = eng.search(SearchRequest(attributes="personalMale, carryingBackpack|carryingOther", camera="c1", top=8))
+        order = [h.hit.index for h in full.hits if h.meta.camera == "c1"]
+        assert [h.hit.index for h in cam.hits] == order
+        q = eng.gallery.attr_logits
+        assert q.dtype == np.uint8 and q.shape == (len(eng.schema), len(eng.gallery))
+    finally:
+        eng.close()

@@ -62,3 +62,41 @@ def test_scores_and_or_not():
     s2 = score_terms(parse_query("not accessoryHat", PETA), seg, dec)
     d2, o2 = s2.terms_at(np.arange(3))
     assert d2.tolist() == [[0, 0, 2]] and o2.tolist() == [[2, 2, 0]]
+
+
+@pytest.mark.parametrize("text, hint", [
+    ("carryingbackpack", "did you mean 'carryingBackpack'"),
+    ("backpak", "did you mean 'carryingBackpack'"),
+    ("lowerbody:dark", "did you mean 'lowerBody:dark'"),
+    ("upperBody:RED", "did you mean 'upperBody:red'"),
+    ("flyingCarpet", "docs/query-language.md"),
+])
+def test_unknown_or_miscased_names_are_refused_with_a_hint(text, hint):
+    with pytest.raises(QueryError, match="unknown attribute") as exc:
+        parse_query(text, PETA)
+    assert hint in str(exc.value)
+
+
+@pytest.mark.parametrize("text", ["personalMale, not personalMale", "accessoryHat, carryingBackpack, not accessoryHat",
+                                  "upperBody:dark, not upperBody:dark"])
+def test_contradictions_are_refused(text):
+    with pytest.raises(QueryError, match="contradictory"):
+        parse_query(text, PETA)
+
+
+def test_not_contradictory_when_only_one_alternative_is_excluded():
+    q = parse_query("upperBodyRed|upperBodyBlue, not upperBodyRed", PETA)
+    assert len(q.terms) == 2
+
+
+def test_colour_shorthands_for_every_colour_and_both_schemas():
+    from deepssh_gui.model.schema import MARKET1501
+    from deepssh_gui.search.query import vocabulary
+
+    for part in ("upperBody", "lowerBody"):
+        for colour in ("black", "blue", "brown", "green", "grey", "orange", "pink", "purple", "red", "white", "yellow"):
+            (term,) = parse_query(f"{part}:{colour}", PETA).terms
+            assert PETA.names[term.attrs[0]].lower() == f"{part}{colour}".lower()
+    assert MARKET1501.names[parse_query("upperBody:grey", MARKET1501).terms[0].attrs[0]] == "upgray"
+    assert MARKET1501.names[parse_query("lowerBody:black", MARKET1501).terms[0].attrs[0]] == "downblack"
+    assert "upperBody:red" in vocabulary(PETA) and "lowerBody:pink" in vocabulary(MARKET1501)
