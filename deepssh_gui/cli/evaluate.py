@@ -76,6 +76,10 @@ def _summary(report: dict) -> str:
         sem = report["semantic_queries"]
         lines.append("  semantic rank-5 by #attributes: " + ", ".join(
             f"{n}:{100 * v:.1f}" for n, v in zip(sem["n_attributes"], sem["rank5"])))
+    if "analyst_queries" in report:
+        mq = report["analyst_queries"]["mean"]
+        lines.append(f"  analyst queries, mean precision@10: probability {100 * mq['probability_p10']:.1f}, "
+                     f"Hamming {100 * mq['hamming_p10']:.1f}, base rate {100 * mq['base_rate']:.1f}")
     for k, v in report.get("targets", {}).items():
         lines.append(f"  {k}: {v:.3f}" if v is not None else f"  {k}: n/a")
     return "\n".join(lines)

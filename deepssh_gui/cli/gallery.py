@@ -50,6 +50,28 @@ def cmd_gallery_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gallery_reencode(args: argparse.Namespace) -> int:
+    from ..common.progress import TqdmProgress
+    from ..ingest.build import reencode_probabilities
+    from ..search.gallery import Gallery
+
+    model = runtime_model(args.model, args.engine)
+    bar = TqdmProgress("re-encode", unit="img")
+    with Gallery.open(args.gallery, model) as g:
+        if g.has_probabilities:
+            print(f"gallery {args.gallery} already stores {g.probability_kind} attribute probabilities")
+            return 0
+        try:
+            n = reencode_probabilities(g, model, progress=bar)
+        except KeyboardInterrupt:
+            bar.close()
+            print("cancelled: run the same command to resume", file=sys.stderr)
+            return 130
+        bar.close()
+        print(f"gallery {args.gallery}: {n} items now carry {g.probability_kind} attribute probabilities")
+    return 0
+
+
 def register(sub) -> None:
     ga = sub.add_parser("gallery", help="build galleries").add_subparsers(dest="gallery_cmd", required=True)
     gb = ga.add_parser("build", help="build or extend a gallery from a folder of crops or a video")
@@ -64,3 +86,9 @@ def register(sub) -> None:
     gb.add_argument("--out", required=True, help="gallery directory (created, or extended and resumed)")
     add_engine_arg(gb)
     gb.set_defaults(func=cmd_gallery_build)
+
+    gr = ga.add_parser("reencode", help="add attribute probabilities to a gallery built before they were stored")
+    gr.add_argument("gallery")
+    gr.add_argument("--model", default=str(default_model_path()))
+    add_engine_arg(gr)
+    gr.set_defaults(func=cmd_gallery_reencode)

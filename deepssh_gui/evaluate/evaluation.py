@@ -16,6 +16,7 @@ from ..model.modelfile import ModelFile
 from ..learn.datasets.base import SampleSet
 from ..model.decoder import AttributeColumns, Decoder
 from ..model.layout import hamming
+from .analyst import analyst_report
 from .metrics import cosine_distance, f1_scores, map_cmc, mean_accuracy
 from ..common.progress import Progress, no_progress
 from .protocol import evaluate_classic, evaluate_subsets, subset_indices
@@ -185,4 +186,7 @@ def evaluate(model: ModelFile, data: SampleSet, images: np.ndarray, baselines: b
         rec = model.decoder.reconstruction_accuracy(m.codes, data.labels)
         report["decoder_reconstruction"] = {"overall": rec["overall"], "yes": rec["yes"], "no": rec["no"]}
         report["semantic_queries"] = semantic_report(samples, data.labels, seg, model.decoder, n_attrs)
+        analyst = analyst_report(model.schema, data.labels, m.codes, m.attr_scores, model.decoder)
+        if analyst:
+            report["analyst_queries"] = analyst
     return report

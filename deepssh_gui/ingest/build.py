@@ -16,7 +16,7 @@ from .folder import load_folder
 from .names import parse_reid_name
 from ..model.modelfile import ModelFile
 from ..common.errors import ImageError
-from ..search.gallery import Gallery, NewItem, sha256_file
+from ..search.gallery import Gallery, GalleryError, NewItem, sha256_file
 from ..common.imageio import import_cv2, load_crop, resize_rgb
 from ..common.progress import Progress, check_cancel, no_progress
 from .video import VideoReport, iter_video_tracks
@@ -157,3 +157,53 @@ def build_from_video(gallery: Gallery, model: ModelFile, video: str, camera: str
     gallery.finalize()
     rep.seconds = time.perf_counter() - t0
     return rep
+
+
+def reencode_probabilities(gallery: Gallery, model: ModelFile, batch_size: int = 128,
+                           progress: Progress = no_progress, cancel: Callable[[], bool] | None = None) -> int:
+    """Store calibrated attribute probabilities in a gallery built before they were kept.
+
+    Every crop is encoded again with the gallery's own model (the gallery refuses any other).
+    The stored codes stay as they are; the new codes must agree with them on at least 95% of
+    bits (video crops were encoded before being saved as JPEG, so a few bits may differ),
+    otherwise the crop files are not what was encoded and nothing more is written. Each batch commits on its own and
+    the next id to do is kept in the gallery, so a cancelled run resumes where it stopped.
+    Returns the number of items updated.
+    """
+    gallery._writable()
+    if gallery.has_probabilities:
+        return 0
+    kind = "calibrated" if model.calibration is not None else "uncalibrated"
+    row = gallery.conn.execute("SELECT value FROM info WHERE key = 'reencode_next'").fetchone()
+    start, n = int(row[0]) if row else 0, len(gallery)
+    encoder, hw = model.encoder(), model.config.input_hw
+    done = 0
+    progress(start, n, "re-encoding crops")
+    for s in range(start, n, batch_size):
+        check_cancel(cancel)
+        ids = list(range(s, min(n, s + batch_size)))
+        metas = gallery.items(ids)
+        imgs = []
+        for m in metas:
+            try:
+                imgs.append(load_crop(m.crop, hw))
+            except ImageError as exc:
+                raise GalleryError(f"crop {m.crop!r} of item {m.id} cannot be read ({exc.reason}); "
+                                   f"its probabilities cannot be computed") from None
+        codes, probs, _ = encoder.encode(np.stack(imgs))
+        agree = (np.unpackbits(codes, axis=1) == np.unpackbits(gallery.codes_of(ids), axis=1)).mean()
+        if agree < 0.95:
+            raise GalleryError(f"re-encoding items {ids[0]}-{ids[-1]} gives codes that agree with the stored ones on "
+                               f"only {100 * agree:.1f}% of bits: the crop files changed; nothing further was written")
+        with gallery.conn:
+            gallery.conn.executemany("UPDATE items SET attr_scores = ? WHERE id = ?",
+                                     [(p.astype(np.float32).tobytes(), i) for i, p in zip(ids, probs)])
+            gallery.conn.execute("INSERT OR REPLACE INTO info VALUES ('reencode_next', ?)", (str(ids[-1] + 1),))
+        done += len(ids)
+        progress(ids[-1] + 1, n, "re-encoding crops")
+    with gallery.conn:
+        gallery.conn.execute("INSERT OR REPLACE INTO info VALUES ('attr_scores', ?)", (kind,))
+        gallery.conn.execute("DELETE FROM info WHERE key = 'reencode_next'")
+    gallery.info["attr_scores"] = kind
+    gallery.finalize()
+    return done

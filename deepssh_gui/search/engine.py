@@ -159,9 +159,10 @@ class SearchEngine:
             return "probability", []
         if asked == "probability":
             raise DeepSSHError("this gallery was built before attribute probabilities were stored; "
-                               "rank with --rank hamming, or rebuild it to rank by probability")
+                               "rank with --rank hamming, or add them with `deepssh gallery reencode GALLERY`")
         return "hamming", ["this gallery was built before attribute probabilities were stored: attributes are "
-                           "ranked by masked Hamming distance (many ties); rebuild it to rank by probability"]
+                           "ranked by masked Hamming distance (many ties); `deepssh gallery reencode GALLERY` "
+                           "adds them"]
 
     def _audit(self, req: SearchRequest, res: SearchResult) -> None:
         """Every search is logged in the gallery; a read-only gallery is searched with a warning."""

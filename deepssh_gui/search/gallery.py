@@ -495,6 +495,14 @@ class Gallery:
             self._logits = q
         return self._logits
 
+    def codes_of(self, ids) -> np.ndarray:
+        """``uint8 (len(ids), nbytes)`` codes as stored in the database (the source of truth)."""
+        ids = [int(i) for i in ids]
+        rows = dict(self.conn.execute(
+            f"SELECT id, code FROM items WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall()) if ids else {}
+        return np.stack([np.frombuffer(rows[i], dtype=np.uint8) for i in ids]) if ids else \
+            np.zeros((0, self.layout.nbytes), np.uint8)
+
     def attr_scores(self, ids) -> np.ndarray:
         """``float32 (len(ids), A)`` stored attribute probabilities."""
         ids = [int(i) for i in ids]

@@ -307,3 +307,32 @@ def test_probability_ties_are_real_ties_and_filtered_search_matches(small_galler
         assert q.dtype == np.uint8 and q.shape == (len(eng.schema), len(eng.gallery))
     finally:
         eng.close()
+
+
+def test_reencode_adds_probabilities_and_resumes_after_cancel(small_gallery):
+    from deepssh_gui.ingest.build import reencode_probabilities
+    from deepssh_gui.model.modelfile import load_model_file
+
+    model_path, gallery = small_gallery
+    m = load_model_file(model_path)
+    with Gallery.open(gallery, m) as g:
+        want = g.attr_scores(range(len(g)))
+        with g.conn:
+            g.conn.execute("DELETE FROM info WHERE key = 'attr_scores'")
+            g.conn.execute("UPDATE items SET attr_scores = ?", (np.zeros(len(g.schema), np.float32).tobytes(),))
+    calls = {"n": 0}
+
+    def cancel():
+        calls["n"] += 1
+        return calls["n"] > 1  # the first batch goes through, then the user cancels
+
+    with Gallery.open(gallery, m) as g:
+        assert not g.has_probabilities
+        with pytest.raises(Cancelled):
+            reencode_probabilities(g, m, batch_size=3, cancel=cancel)
+    with Gallery.open(gallery, m) as g:
+        assert not g.has_probabilities  # unfinished: still ranked by Hamming
+        assert reencode_probabilities(g, m, batch_size=3) == len(g) - 3  # resumed after the first batch
+        assert g.has_probabilities and g.probability_kind == "uncalibrated"
+        np.testing.assert_allclose(g.attr_scores(range(len(g))), want, atol=1e-6)
+        assert g.attr_logits.shape == (len(g.schema), len(g))
