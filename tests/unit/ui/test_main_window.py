@@ -160,3 +160,35 @@ def test_session_save_and_reopen(qtbot, window, tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     window.open_session(str(tmp_path / "bad.json"))
     assert "cannot read session" in window.last_error
+
+
+@pytest.mark.parametrize("query, message", [("carryingbackpack, lowerBody:dark", "did you mean 'carryingBackpack'"),
+                                            ("flyingCarpet", "unknown attribute 'flyingCarpet'"),
+                                            ("personalMale, not personalMale", "contradictory")])
+def test_scripted_query_is_checked_and_refused(small_gallery, tmp_path, query, message):
+    model, gallery = small_gallery
+    cmd = [sys.executable, "-m", "deepssh_gui", "--gallery", str(gallery), "--model", str(model),
+           "--attributes", query, "--screenshot", str(tmp_path / "x.png")]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
+                       timeout=120)
+    assert r.returncode == 2 and message in r.stderr and not (tmp_path / "x.png").exists()
+
+
+def test_panel_query_refuses_bad_terms_and_keeps_the_ticks(qtbot, window):
+    from deepssh_gui.search.query import QueryError
+
+    window.attributes.set_query("personalMale, upperBody:red")
+    assert window.attributes.query() == "personalMale, upperBodyRed"  # the shorthand ticks its attribute
+    with pytest.raises(QueryError, match="did you mean 'carryingBackpack'"):
+        window.attributes.set_query("carryingbackpack")
+    assert window.attributes.query() == "personalMale, upperBodyRed"  # nothing changed
+
+
+def test_cells_show_probabilities(qtbot, window):
+    window.attributes.set_state("personalMale", REQUIRED)
+    _wait_results(qtbot, window)
+    from deepssh_gui.ui.results_model import describe_hit
+
+    top = window.results.hits[0]
+    assert top.hit.query_probability is not None
+    assert f"P(query)={top.hit.query_probability:.3f}" in describe_hit(top)
