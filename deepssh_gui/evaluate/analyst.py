@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..model.calibration import quantise_logits
+from ..model.calibration import logit_columns
 from ..model.decoder import AttributeColumns, Decoder
 from ..model.schema import AttributeSchema
 from ..search.query import AttributeQuery, parse_query, score_probability, score_terms
@@ -66,8 +66,7 @@ def analyst_report(schema: AttributeSchema, labels: np.ndarray, codes: np.ndarra
     if not queries:
         return None
     cols = AttributeColumns.from_codes(codes, decoder.layout)
-    p = np.clip(probs.astype(np.float64), 1e-12, 1 - 1e-12)
-    logits = np.ascontiguousarray(quantise_logits(np.log(p) - np.log1p(-p)).T)
+    logits = logit_columns(probs)
     rows = []
     for text in queries:
         q = parse_query(text, schema)

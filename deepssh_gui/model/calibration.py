@@ -118,6 +118,12 @@ def quantise_logits(z: np.ndarray) -> np.ndarray:
     return np.rint(q).astype(np.uint8)
 
 
+def logit_columns(probs: np.ndarray) -> np.ndarray:
+    """``uint8 (A, N)``: the stored form (column-major logit bytes) of probabilities ``(N, A)``."""
+    p = np.clip(np.asarray(probs, np.float64), 1e-12, 1 - 1e-12)
+    return np.ascontiguousarray(quantise_logits(np.log(p) - np.log1p(-p)).T)
+
+
 def byte_logits() -> np.ndarray:
     """``float64 (256,)``: the logit each byte stands for."""
     return np.arange(256) * (2 * LOGIT_LIMIT / 255.0) - LOGIT_LIMIT

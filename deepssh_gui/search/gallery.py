@@ -463,13 +463,11 @@ class Gallery:
         return self.probability_kind in PROBABILITY_KINDS
 
     def _read_logits(self) -> np.ndarray:
-        from ..model.calibration import quantise_logits
+        from ..model.calibration import logit_columns
 
         n, a = len(self), self.layout.n_attrs
         buf = b"".join(r[0] for r in self.conn.execute("SELECT attr_scores FROM items ORDER BY id"))
-        p = np.frombuffer(buf, dtype=np.float32).reshape(n, a).astype(np.float64)
-        p = np.clip(p, 1e-12, 1 - 1e-12)
-        return np.ascontiguousarray(quantise_logits(np.log(p) - np.log1p(-p)).T)
+        return logit_columns(np.frombuffer(buf, dtype=np.float32).reshape(n, a))
 
     def _write_logits(self) -> np.ndarray:
         q = self._read_logits()
