@@ -24,3 +24,18 @@ def test_frozen_app_searches_the_demo_gallery(tmp_path):
                        capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "117 hits shown" in r.stdout and out.stat().st_size > 50_000
+
+
+@pytest.mark.slow
+def test_frozen_app_runs_a_photo_query_on_onnxruntime(tmp_path):
+    """A probe photo needs the network: in the application it runs on onnxruntime (no torch inside)."""
+    if not APP.exists():
+        pytest.skip("no frozen build: run `make dist` first")
+    assert not list((APP.parent / "_internal").glob("torch*")), "torch must not be bundled"
+    probe = ROOT / "resources" / "demo" / "crops" / "vtest_f0020_d1.jpg"
+    out = tmp_path / "probe.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DEEPSSH_DATA=str(tmp_path / "data"))
+    r = subprocess.run([str(APP), "--probe", str(probe), "--open-hit", "1", "--screenshot", str(out)],
+                       capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "117 hits shown" in r.stdout and out.stat().st_size > 50_000
