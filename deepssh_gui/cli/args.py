@@ -7,6 +7,7 @@ import shlex
 import sys
 
 from ..common.errors import DeepSSHError
+from ..common.argtypes import positive_int  # noqa: F401 (re-exported for the command modules)
 from ..common.paths import default_model_path  # noqa: F401 (re-exported for the command modules)
 
 
@@ -68,3 +69,4 @@ def runtime_model(path: str, engine: str = "onnx"):
     from ..model.modelfile import load_model_file
 
     return load_model_file(path)
+

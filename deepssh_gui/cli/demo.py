@@ -13,6 +13,7 @@ from ..common.errors import DeepSSHError
 
 from ..common.paths import DEMO_CROPS, default_model_path
 from ..search.ranking import score_parts
+from .args import positive_int
 
 
 def _fmt_hit(hit, paths, scores, names) -> str:
@@ -66,5 +67,5 @@ def register(sub) -> None:
     m.add_argument("--images", default=str(DEMO_CROPS))
     m.add_argument("--attributes", default="lowerBody:dark, upperBody:dark")
     m.add_argument("--probe", help="one of the images to use as the photo query")
-    m.add_argument("--top", type=int, default=5)
+    m.add_argument("--top", type=positive_int, default=5)
     m.set_defaults(func=cmd_demo)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..common.errors import DeepSSHError
-from .args import add_engine_arg, default_model_path, parse_time, runtime_model
+from .args import add_engine_arg, positive_int, default_model_path, parse_time, runtime_model
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -114,7 +114,7 @@ def register(sub) -> None:
     se.add_argument("--camera")
     se.add_argument("--from", dest="t_from")
     se.add_argument("--to", dest="t_to")
-    se.add_argument("--top", type=int, default=20)
+    se.add_argument("--top", type=positive_int, default=20)
     se.add_argument("--alpha", type=float, default=0.5, help="hybrid weight of the attribute part")
     se.add_argument("--json", action="store_true")
     se.add_argument("--rank", choices=["auto", "probability", "hamming"], default="auto",
@@ -128,7 +128,7 @@ def register(sub) -> None:
     ex.add_argument("--image")
     ex.add_argument("--attributes")
     ex.add_argument("--not", dest="negate")
-    ex.add_argument("--top", type=int, default=10)
+    ex.add_argument("--top", type=positive_int, default=10)
     ex.add_argument("--ranks", help="comma-separated ranks to include (default: all shown)")
     ex.add_argument("--notes", help="free-text note printed in the report")
     ex.add_argument("--out", required=True, help="report path; .html and .pdf are written")

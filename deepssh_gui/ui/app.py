@@ -24,6 +24,7 @@ def _fix_qt_plugin_path() -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ..common.argtypes import positive_int
     from ..common.paths import default_model_path
     from ..common.paths import DEMO_GALLERY
 
@@ -32,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--model", default=str(default_model_path()))
     ap.add_argument("--attributes", default="", help="start with this query ticked")
     ap.add_argument("--probe", help="start with this probe photo")
-    ap.add_argument("--top", type=int, default=200)
+    ap.add_argument("--top", type=positive_int, default=200)
     ap.add_argument("--screenshot", help="render the window with the query's results to this PNG and exit")
     ap.add_argument("--size", default="1500x900", help="window size for --screenshot")
     ap.add_argument("--open-hit", type=int, default=0, help="with --screenshot: open the hit of this rank first")

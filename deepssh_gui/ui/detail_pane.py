@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
 from ..search.engine import ResultHit
+from .plain import plain_label
 from .results_model import describe_hit
 
 
@@ -38,12 +39,12 @@ class DetailPane(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.title = QLabel("Open a hit to see its details")
+        self.title = plain_label("Open a hit to see its details")
         self.title.setWordWrap(True)
         self.crop = QLabel()
         self.crop.setAlignment(Qt.AlignCenter)
         self.crop.setMinimumSize(QSize(120, 240))
-        self.frame = QLabel()
+        self.frame = plain_label()
         self.frame.setAlignment(Qt.AlignCenter)
         self.attrs = QListWidget()
         self.track = QListWidget()

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QInputDialog, QLabel, QListView, QMainWindow, QMessageBox,
-                               QProgressDialog, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QInputDialog, QLabel, QListView, QMainWindow, QProgressDialog, QSplitter, QVBoxLayout, QWidget)
 
 from ..search.engine import SearchEngine, SearchRequest
 from ..search.query import parse_query
+from .plain import message as show_message
+from .plain import plain_label
 from .attribute_panel import AttributePanel
 from .detail_pane import DetailPane, read_source_frame
 from .hit_delegate import HitDelegate
@@ -70,9 +71,9 @@ class MainWindow(QMainWindow):
         dock.setWidget(self.detail)
         self.addDockWidget(Qt.RightDockWidgetArea, dock)
 
-        self.status_gallery = QLabel("no gallery")
-        self.status_model = QLabel("")
-        self.status_query = QLabel("")
+        self.status_gallery = plain_label("no gallery")
+        self.status_model = plain_label("")
+        self.status_query = plain_label("")
         for w in (self.status_gallery, self.status_model, self.status_query):
             self.statusBar().addPermanentWidget(w)
 
@@ -177,7 +178,7 @@ class MainWindow(QMainWindow):
             extra = f"\n{len(rep.failed)} files could not be read." if rep.failed else ""
             if rep.video is not None and rep.video.notes:
                 extra += "\n" + "\n".join(rep.video.notes)
-            QMessageBox.information(self, title, f"Added {rep.added} crops in {rep.seconds:.1f} s.{extra}")
+            show_message(self, title, f"Added {rep.added} crops in {rep.seconds:.1f} s.{extra}")
             self.open_gallery(out)
 
         job = self.jobs.start(title, work, finished, lambda m: (dlg.close(), self.show_error(m)), prog)
@@ -380,7 +381,7 @@ class MainWindow(QMainWindow):
         self.last_error = message
         self.statusBar().showMessage(message.splitlines()[0], 10000)
         if not getattr(self, "quiet_errors", False):
-            QMessageBox.warning(self, "DeepSSH", message)
+            show_message(self, "DeepSSH", message, warning=True)
 
     def closeEvent(self, e) -> None:  # noqa: N802 - Qt API
         QSettings().setValue("window/geometry", self.saveGeometry())

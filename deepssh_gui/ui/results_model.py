@@ -8,6 +8,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
 
 from ..search.engine import ResultHit
 from ..search.ranking import score_parts
+from .plain import plain_tooltip
 
 HitRole = Qt.UserRole + 1
 
@@ -38,7 +39,7 @@ class ResultsModel(QAbstractListModel):
         if role == Qt.DisplayRole:
             return f"#{rh.hit.rank} {Path(rh.meta.crop).name}"
         if role == Qt.ToolTipRole:
-            return describe_hit(rh)
+            return plain_tooltip(describe_hit(rh))
         return None
 
 

@@ -131,3 +131,29 @@ def test_unknown_attribute_in_cli_is_specific(small_gallery):
                         "--model", str(model), "--attributes", "carryingbackpack"],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and "did you mean 'carryingBackpack'" in r.stderr
+
+
+def test_top_below_one_is_refused_not_silently_changed(small_gallery):
+    model, gallery = small_gallery
+    r = subprocess.run([sys.executable, "-m", "deepssh_gui.cli", "search", "--gallery", str(gallery), "--model", str(model),
+                        "--attributes", "personalMale", "--top", "-5"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "--top: must be at least 1, got -5" in r.stderr
+
+
+def test_text_output_escapes_control_characters(model_with_decoder, crops_dir, tmp_path):
+    """A file name with a newline stays on its own result line in the text output."""
+    import shutil
+
+    from deepssh_gui.model.modelfile import load_model_file
+
+    src = next(iter(sorted(crops_dir.rglob("*.png"))))
+    shutil.copy(src, crops_dir / "two\nlines.png")
+    m = load_model_file(model_with_decoder)
+    with Gallery.create(tmp_path / "g", m) as g:
+        build_from_images(g, m, str(crops_dir))
+    r = subprocess.run([sys.executable, "-m", "deepssh_gui.cli", "search", "--gallery", str(tmp_path / "g"),
+                        "--model", str(model_with_decoder), "--attributes", "personalMale", "--top", "9"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert len(lines) == 1 + 9 and any("two\\nlines.png" in ln for ln in lines)

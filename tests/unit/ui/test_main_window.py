@@ -192,3 +192,33 @@ def test_cells_show_probabilities(qtbot, window):
     top = window.results.hits[0]
     assert top.hit.query_probability is not None
     assert f"P(query)={top.hit.query_probability:.3f}" in describe_hit(top)
+
+
+def test_file_names_are_shown_as_text_never_as_markup(qtbot, model_with_decoder, crops_dir, tmp_path):
+    """A crop named like HTML must not render as "VERIFIED MATCH" in large green letters."""
+    from PySide6.QtCore import Qt
+
+    from deepssh_gui.ingest.build import build_from_images
+    from deepssh_gui.model.modelfile import load_model_file
+    from deepssh_gui.search.gallery import Gallery
+    from deepssh_gui.ui.results_model import describe_hit
+
+    evil = "<font color=#00a000 size=6>VERIFIED MATCH<!--.png"
+    shutil.copy(next(iter(sorted(crops_dir.rglob("*.png")))), crops_dir / evil)
+    m = load_model_file(model_with_decoder)
+    with Gallery.create(tmp_path / "g", m) as g:
+        build_from_images(g, m, str(crops_dir))
+    win = MainWindow(str(model_with_decoder), str(tmp_path / "g"))
+    win.quiet_errors = True
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.engine is not None, timeout=20000)
+    win.attributes.set_state("personalMale", REQUIRED)
+    _wait_results(qtbot, win)
+    row = next(i for i, rh in enumerate(win.results.hits) if rh.meta.crop.endswith(evil))
+    idx = win.results.index(row)
+    tip = win.results.data(idx, Qt.ToolTipRole)
+    assert "<font" not in tip and "&lt;font color=#00a000 size=6&gt;VERIFIED MATCH&lt;!--.png" in tip
+    win.open_hit(idx)
+    assert win.detail.title.textFormat() == Qt.PlainText and evil in win.detail.title.text()
+    assert evil in describe_hit(win.results.hits[row])
+    win.close()
