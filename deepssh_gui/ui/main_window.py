@@ -104,6 +104,8 @@ class MainWindow(QMainWindow):
         self._action(m, "&Open gallery…", QKeySequence.Open, self.choose_gallery)
         self._action(m, "Build from &folder…", "Ctrl+B", self.build_from_folder)
         self._action(m, "Build from &video…", "Ctrl+Shift+B", self.build_from_video)
+        self.reencode_action = self._action(m, "Add attribute &probabilities…", "", self.reencode_gallery)
+        self.reencode_action.setEnabled(False)
         m.addSeparator()
         self._action(m, "&Export selected hits…", "Ctrl+E", self.export_selected)
         self._action(m, "&Save session…", QKeySequence.Save, self.save_session)
@@ -146,7 +148,14 @@ class MainWindow(QMainWindow):
             self.attributes.set_schema(engine.schema)
             self.status_gallery.setText(f"{Path(path).name}: {len(engine.gallery.codes)} crops")
             self.status_model.setText(f"model {engine.model.name} · {engine.model.config.nbits} bits")
-            self.statusBar().showMessage("ready", 3000)
+            self.gallery_path = str(path)
+            self.reencode_action.setEnabled(not engine.gallery.has_probabilities and not engine.gallery.read_only)
+            if not engine.gallery.has_probabilities:
+                # said once per opening; the searches themselves carry the same note
+                self.statusBar().showMessage("this gallery has no attribute probabilities: attributes rank by masked "
+                                             "Hamming distance; Gallery > Add attribute probabilities adds them", 15000)
+            else:
+                self.statusBar().showMessage("ready", 3000)
             QSettings().setValue("gallery/last", str(path))
             self.request_search()
 
@@ -184,6 +193,39 @@ class MainWindow(QMainWindow):
         job = self.jobs.start(title, work, finished, lambda m: (dlg.close(), self.show_error(m)), prog)
         job.cancelled.connect(lambda: (dlg.close(), self.statusBar().showMessage(
             "build cancelled; finished batches are kept and the build can be resumed", 8000)))
+        dlg.canceled.connect(job.cancel)
+
+    def reencode_gallery(self) -> None:
+        """Encode the open gallery's crops again to store their attribute probabilities (resumable)."""
+        if self.engine is None:
+            return
+        path = self.gallery_path
+        title = "Add attribute probabilities"
+        dlg = QProgressDialog(title, "Cancel", 0, 100, self)
+        dlg.setWindowModality(Qt.WindowModal)
+        dlg.setMinimumDuration(0)
+
+        def work(progress, cancel):
+            from ..ingest.build import reencode_probabilities
+            from ..model.modelfile import load_model_file
+            from ..search.gallery import Gallery
+
+            model = load_model_file(self.model_path)
+            with Gallery.open(path, model) as g:
+                return reencode_probabilities(g, model, progress=progress, cancel=cancel)
+
+        def prog(d, t, msg):
+            dlg.setMaximum(max(1, t))
+            dlg.setValue(d)
+
+        def finished(n):
+            dlg.close()
+            self.statusBar().showMessage(f"{n} crops now carry attribute probabilities", 8000)
+            self.open_gallery(path)
+
+        job = self.jobs.start(title, work, finished, lambda m: (dlg.close(), self.show_error(m)), prog)
+        job.cancelled.connect(lambda: (dlg.close(), self.statusBar().showMessage(
+            "cancelled; finished batches are kept: run it again to resume", 8000)))
         dlg.canceled.connect(job.cancel)
 
     def build_from_folder(self) -> None:

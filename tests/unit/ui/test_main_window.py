@@ -222,3 +222,22 @@ def test_file_names_are_shown_as_text_never_as_markup(qtbot, model_with_decoder,
     assert win.detail.title.textFormat() == Qt.PlainText and evil in win.detail.title.text()
     assert evil in describe_hit(win.results.hits[row])
     win.close()
+
+
+def test_old_gallery_offers_and_runs_the_reencode(qtbot, small_gallery):
+    import sqlite3
+
+    model, gallery = small_gallery
+    conn = sqlite3.connect(gallery / "gallery.sqlite")
+    with conn:
+        conn.execute("DELETE FROM info WHERE key = 'attr_scores'")
+    conn.close()
+    win = MainWindow(str(model), str(gallery))
+    win.quiet_errors = True
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.engine is not None, timeout=20000)
+    assert win.reencode_action.isEnabled() and not win.engine.gallery.has_probabilities
+    win.reencode_gallery()
+    qtbot.waitUntil(lambda: win.engine is not None and win.engine.gallery.has_probabilities, timeout=30000)
+    assert not win.reencode_action.isEnabled()
+    win.close()
