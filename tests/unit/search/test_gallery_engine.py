@@ -200,7 +200,9 @@ def test_bench_small_runs(tmp_path):
     from deepssh_gui.evaluate.bench import run_bench
 
     res = run_bench(n=2000, queries=3, with_ivf=True, workdir=str(tmp_path))
-    assert set(res["latency"]) == {"faiss_flat_baseline", "photo", "attr_1", "attr_3", "attr_6", "hybrid_3"}
+    assert set(res["latency"]) == {"faiss_flat_baseline", "photo", "attr_1", "attr_3", "attr_6", "hybrid_3",
+                                   "attr_3_hamming", "hybrid_3_hamming"}
+    assert res["attr_3_p50_over_photo_p50"] > 0 and res["hybrid_3_hamming_p50_over_photo_p50"] > 0
     assert res["load_s"] > 0 and res["raw_code_mb"] > 0
     assert 0 <= res["ivf_vs_flat"]["recall_at_20"] <= 1
 
