@@ -23,11 +23,14 @@ def is_image_path(path: str | os.PathLike) -> bool:
 
 
 def read_rgb(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndarray:
-    """Read an image file as ``uint8 (H, W, 3)`` RGB.
+    """Read an image file as ``uint8 (H, W, 3)`` RGB, upright.
 
-    Raises :class:`ImageError` for missing, empty, truncated, non-image or oversized files.
+    A phone photo stores its pixels sideways with an EXIF orientation tag; the tag is applied,
+    so a probe photo is seen as the person looked at it (unrotated it was 76 of 256 bits away
+    from the same crop). Raises :class:`ImageError` for missing, empty, truncated, non-image
+    or oversized files.
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     p = str(path)
     try:
@@ -44,7 +47,7 @@ def read_rgb(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndarra
             if w < 2 or h < 2:
                 raise ImageError(p, f"image is only {w}x{h} pixels")
             im.load()
-            arr = np.asarray(im.convert("RGB"))
+            arr = np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
     except ImageError:
         raise
     except UnidentifiedImageError:

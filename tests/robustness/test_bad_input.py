@@ -157,3 +157,17 @@ def test_text_output_escapes_control_characters(model_with_decoder, crops_dir, t
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert len(lines) == 1 + 9 and any("two\\nlines.png" in ln for ln in lines)
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    """A photo stored sideways with an EXIF orientation tag reads upright, like the same photo saved upright."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    upright = np.repeat(np.repeat(rng.integers(0, 255, (8, 4, 3), dtype=np.uint8), 8, 0), 8, 1)  # 64x32
+    Image.fromarray(upright).save(tmp_path / "upright.png")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 CW to view": the pixels are stored rotated 90 degrees counter-clockwise
+    Image.fromarray(np.rot90(upright)).save(tmp_path / "sideways.png", exif=exif)
+    a, b = read_rgb(tmp_path / "upright.png"), read_rgb(tmp_path / "sideways.png")
+    assert a.shape == b.shape == (64, 32, 3) and np.array_equal(a, b)
