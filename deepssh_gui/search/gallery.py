@@ -493,21 +493,22 @@ class Gallery:
             self._logits = q
         return self._logits
 
+    def _blobs(self, column: str, ids, dtype, width: int) -> np.ndarray:
+        """``(len(ids), width)`` array of one BLOB column of the items at ``ids``, in that order."""
+        ids = [int(i) for i in ids]
+        if not ids:
+            return np.zeros((0, width), dtype)
+        rows = dict(self.conn.execute(
+            f"SELECT id, {column} FROM items WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall())
+        return np.stack([np.frombuffer(rows[i], dtype=dtype) for i in ids])
+
     def codes_of(self, ids) -> np.ndarray:
         """``uint8 (len(ids), nbytes)`` codes as stored in the database (the source of truth)."""
-        ids = [int(i) for i in ids]
-        rows = dict(self.conn.execute(
-            f"SELECT id, code FROM items WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall()) if ids else {}
-        return np.stack([np.frombuffer(rows[i], dtype=np.uint8) for i in ids]) if ids else \
-            np.zeros((0, self.layout.nbytes), np.uint8)
+        return self._blobs("code", ids, np.uint8, self.layout.nbytes)
 
     def attr_scores(self, ids) -> np.ndarray:
         """``float32 (len(ids), A)`` stored attribute probabilities."""
-        ids = [int(i) for i in ids]
-        rows = dict(self.conn.execute(
-            f"SELECT id, attr_scores FROM items WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall()) if ids else {}
-        return np.stack([np.frombuffer(rows[i], dtype=np.float32) for i in ids]) if ids else \
-            np.zeros((0, self.layout.n_attrs), np.float32)
+        return self._blobs("attr_scores", ids, np.float32, self.layout.n_attrs)
 
     def filter_ids(self, camera: str | None = None, t_from: float | None = None, t_to: float | None = None
                    ) -> np.ndarray | None:

@@ -161,13 +161,26 @@ class MainWindow(QMainWindow):
 
         self.jobs.start("open gallery", work, done, self.show_error)
 
+    def _progress_job(self, title: str, work, finished, cancelled_note: str) -> None:
+        """Run ``work(progress, cancel)`` in the background behind a modal progress dialog with Cancel."""
+        dlg = QProgressDialog(title, "Cancel", 0, 100, self)
+        dlg.setWindowModality(Qt.WindowModal)
+        dlg.setMinimumDuration(0)
+
+        def prog(d, t, msg):
+            dlg.setMaximum(max(1, t))
+            dlg.setValue(d)
+            dlg.setLabelText(f"{title}: {msg}" if msg else title)
+
+        job = self.jobs.start(title, work, lambda r: (dlg.close(), finished(r)),
+                              lambda m: (dlg.close(), self.show_error(m)), prog)
+        job.cancelled.connect(lambda: (dlg.close(), self.statusBar().showMessage(cancelled_note, 8000)))
+        dlg.canceled.connect(job.cancel)
+
     def _build(self, title: str, fn) -> None:
         out = QFileDialog.getExistingDirectory(self, f"{title}: choose (or create) the gallery folder")
         if not out:
             return
-        dlg = QProgressDialog(title, "Cancel", 0, 100, self)
-        dlg.setWindowModality(Qt.WindowModal)
-        dlg.setMinimumDuration(0)
 
         def work(progress, cancel):
             from ..model.modelfile import load_model_file
@@ -177,33 +190,20 @@ class MainWindow(QMainWindow):
             with Gallery.create(out, model) as g:
                 return fn(g, model, progress, cancel)
 
-        def prog(d, t, msg):
-            dlg.setMaximum(max(1, t))
-            dlg.setValue(d)
-            dlg.setLabelText(f"{title}: {msg}" if msg else title)
-
         def finished(rep):
-            dlg.close()
             extra = f"\n{len(rep.failed)} files could not be read." if rep.failed else ""
             if rep.video is not None and rep.video.notes:
                 extra += "\n" + "\n".join(rep.video.notes)
             show_message(self, title, f"Added {rep.added} crops in {rep.seconds:.1f} s.{extra}")
             self.open_gallery(out)
 
-        job = self.jobs.start(title, work, finished, lambda m: (dlg.close(), self.show_error(m)), prog)
-        job.cancelled.connect(lambda: (dlg.close(), self.statusBar().showMessage(
-            "build cancelled; finished batches are kept and the build can be resumed", 8000)))
-        dlg.canceled.connect(job.cancel)
+        self._progress_job(title, work, finished, "build cancelled; finished batches are kept and the build can be resumed")
 
     def reencode_gallery(self) -> None:
         """Encode the open gallery's crops again to store their attribute probabilities (resumable)."""
         if self.engine is None:
             return
         path = self.gallery_path
-        title = "Add attribute probabilities"
-        dlg = QProgressDialog(title, "Cancel", 0, 100, self)
-        dlg.setWindowModality(Qt.WindowModal)
-        dlg.setMinimumDuration(0)
 
         def work(progress, cancel):
             from ..ingest.build import reencode_probabilities
@@ -214,19 +214,12 @@ class MainWindow(QMainWindow):
             with Gallery.open(path, model) as g:
                 return reencode_probabilities(g, model, progress=progress, cancel=cancel)
 
-        def prog(d, t, msg):
-            dlg.setMaximum(max(1, t))
-            dlg.setValue(d)
-
         def finished(n):
-            dlg.close()
             self.statusBar().showMessage(f"{n} crops now carry attribute probabilities", 8000)
             self.open_gallery(path)
 
-        job = self.jobs.start(title, work, finished, lambda m: (dlg.close(), self.show_error(m)), prog)
-        job.cancelled.connect(lambda: (dlg.close(), self.statusBar().showMessage(
-            "cancelled; finished batches are kept: run it again to resume", 8000)))
-        dlg.canceled.connect(job.cancel)
+        self._progress_job("Add attribute probabilities", work, finished,
+                           "cancelled; finished batches are kept: run it again to resume")
 
     def build_from_folder(self) -> None:
         src = QFileDialog.getExistingDirectory(self, "Folder of crops")
