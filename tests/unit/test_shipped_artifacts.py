@@ -15,9 +15,13 @@ def test_demo_gallery_opens_with_the_shipped_model_and_finds_people():
     try:
         assert len(eng.gallery) >= 60
         assert eng.gallery.sources()[0]["status"] == "done"
+        assert eng.gallery.probability_kind == "calibrated"  # the shipped gallery ranks by probability
         res = eng.search(SearchRequest(attributes="carryingBackpack, lowerBody:dark", top=20))
-        assert len(res.hits) == 20
-        d = [h.hit.attribute_distance for h in res.hits]
+        assert len(res.hits) == 20 and res.rank == "probability"
+        p = [h.hit.query_probability for h in res.hits]
+        assert p == sorted(p, reverse=True) and p[0] > 0.5
+        ham = eng.search(SearchRequest(attributes="carryingBackpack, lowerBody:dark", top=20, rank="hamming"))
+        d = [h.hit.attribute_distance for h in ham.hits]
         assert d == sorted(d)
         # a crop from the gallery as probe: its own track ranks first
         first = res.hits[0]
