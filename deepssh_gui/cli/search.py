@@ -21,7 +21,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         res = eng.search(SearchRequest(attributes=args.attributes or "", negated=args.negate or "",
                                        probe_image=args.image, camera=args.camera, t_from=parse_time(args.t_from),
                                        t_to=parse_time(args.t_to), top=args.top, alpha=args.alpha, origin="cli",
-                                       rank=args.rank))
+                                       rank=args.rank, examiner=args.examiner))
     finally:
         eng.close()
     for note in res.notes:
@@ -90,10 +90,17 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     with Gallery.open(args.gallery, read_only=True) as g:
         rows = g.audit_entries()
+        check = g.verify_audit() if args.verify else None
+    if check is not None:
+        print(f"audit log of {args.gallery}: {check.n_rows} entries ({check.n_legacy} from before the hash chain)")
+        if check.ok:
+            print(f"chain intact; head {check.head}")
+            return 0
+        for problem in check.problems:
+            print(f"BROKEN: {plain(problem)}")
+        return 1
     buf = io.StringIO()
-    cols = ["id", "time", "origin", "mode", "query", "probe_sha256", "filters", "model_hash", "gallery_state",
-            "result_ids"]
-    w = csv.DictWriter(buf, fieldnames=cols)
+    w = csv.DictWriter(buf, fieldnames=list(Gallery.AUDIT_COLUMNS))
     w.writeheader()
     w.writerows(rows)
     if args.out:
@@ -117,6 +124,7 @@ def register(sub) -> None:
     se.add_argument("--top", type=positive_int, default=20)
     se.add_argument("--alpha", type=float, default=0.5, help="hybrid weight of the attribute part")
     se.add_argument("--json", action="store_true")
+    se.add_argument("--examiner", help="who runs the search, for the audit log (default: the OS user)")
     se.add_argument("--rank", choices=["auto", "probability", "hamming"], default="auto",
                     help="attribute ranking: calibrated probability (auto where the gallery has it) or masked Hamming")
     add_engine_arg(se)
@@ -138,4 +146,6 @@ def register(sub) -> None:
     au = sub.add_parser("audit", help="export a gallery's audit log of searches as CSV")
     au.add_argument("--gallery", required=True)
     au.add_argument("--out", help="CSV file (default: standard output)")
+    au.add_argument("--verify", action="store_true",
+                    help="check the hash chain and the append-only triggers; exit 1 naming the first broken entry")
     au.set_defaults(func=cmd_audit)

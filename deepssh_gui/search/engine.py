@@ -42,6 +42,7 @@ class SearchRequest:
     # attribute ranking: "probability" (-log P(query) from calibrated probabilities), "hamming"
     # (DeepSSH's masked Hamming distance), or "auto": probability where the gallery stores them
     rank: str = "auto"
+    examiner: str | None = None  # recorded in the audit log; default: the OS user
 
 
 @dataclass
@@ -177,7 +178,8 @@ class SearchEngine:
             probe = "code:" + np.asarray(req.probe_code, np.uint8).tobytes().hex()
         try:
             res.audit_id = self.gallery.append_audit(req.origin, res.mode, res.query.text, probe, filters,
-                                                     self.model.hash, [h.hit.index for h in res.hits])
+                                                     self.model.hash, [h.hit.index for h in res.hits],
+                                                     examiner=req.examiner)
         except GalleryError as exc:
             res.notes.append(f"this search was not recorded in the audit log: {exc}")
 

@@ -35,6 +35,7 @@ from ..model.decoder import AttributeColumns
 from ..common.errors import DeepSSHError
 from ..model.layout import CodeLayout
 from ..model.schema import AttributeSchema
+from . import audit
 
 GALLERY_FORMAT_VERSION = 1
 # Above this many items the gallery uses a FAISS IndexBinaryIVF (approximate, sub-linear)
@@ -71,7 +72,9 @@ CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     time TEXT NOT NULL, origin TEXT NOT NULL, mode TEXT NOT NULL, query TEXT NOT NULL,
     probe_sha256 TEXT, filters TEXT, model_hash TEXT NOT NULL, gallery_state TEXT NOT NULL,
-    result_ids TEXT NOT NULL
+    result_ids TEXT NOT NULL,
+    examiner TEXT, host TEXT, tool_version TEXT,
+    prev_hash TEXT, row_hash TEXT        -- the hash chain (search/audit.py)
 );
 -- the audit log is append-only: the database itself refuses edits and deletions
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
@@ -195,10 +198,21 @@ class Gallery:
             conn.close()
             raise GalleryError(f"gallery {str(root)!r} has format version {ver}; this DeepSSH ({__version__}) "
                                f"reads version {GALLERY_FORMAT_VERSION}")
+        repaired: list[str] = []
         if not ro:
             try:
+                # dropped append-only triggers are re-created below, but never silently: the repair
+                # is itself written into the audit chain, and `deepssh audit --verify` shows it
+                present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+                has_rows = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'audit'").fetchone() and \
+                    conn.execute("SELECT 1 FROM audit LIMIT 1").fetchone()
+                repaired = [t for t in audit.TRIGGERS if t not in present] if has_rows else []
                 with conn:
                     conn.executescript(_SCHEMA_SQL)  # adds tables/triggers that newer versions introduced
+                    cols = {r[1] for r in conn.execute("PRAGMA table_info(audit)")}
+                    for c in audit.NEW_COLUMNS:
+                        if c not in cols:
+                            conn.execute(f"ALTER TABLE audit ADD COLUMN {c} TEXT")
             except sqlite3.Error:
                 pass
         if model is not None:
@@ -213,7 +227,11 @@ class Gallery:
                 raise GalleryError(f"gallery {str(root)!r} was built by model {info['model_name']} "
                                    f"(hash {info['model_hash'][:12]}), not by {model.name} "
                                    f"(hash {model.hash[:12]}); open it with that model or rebuild it")
-        return cls(root, conn, info, read_only=ro)
+        g = cls(root, conn, info, read_only=ro)
+        if repaired:
+            g.append_audit("deepssh", "integrity", f"append-only triggers {', '.join(repaired)} were missing on "
+                           f"opening and were re-created", None, "{}", info.get("model_hash", ""), [])
+        return g
 
     def close(self) -> None:
         self.conn.close()
@@ -329,24 +347,54 @@ class Gallery:
         return f"{len(self)} items, build generation {gen[0] if gen else 0}"
 
     def append_audit(self, origin: str, mode: str, query: str, probe_sha256: str | None, filters: str,
-                     model_hash: str, result_ids: list[int]) -> int:
-        """Append one search to the audit log; returns its entry id."""
+                     model_hash: str, result_ids: list[int], examiner: str | None = None) -> int:
+        """Append one search to the hash-chained audit log; returns its entry id.
+
+        The previous hash is read and the row written in one IMMEDIATE transaction, so two
+        processes appending at once cannot fork the chain.
+        """
         self._writable()
+        row = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "origin": origin, "mode": mode, "query": query,
+               "probe_sha256": probe_sha256, "filters": filters, "model_hash": model_hash,
+               "gallery_state": self.state(), "result_ids": json.dumps([int(i) for i in result_ids]),
+               "examiner": examiner or audit.current_examiner(), "host": audit.current_host(),
+               "tool_version": __version__}
         try:
-            with self.conn:
-                cur = self.conn.execute(
-                    "INSERT INTO audit (time, origin, mode, query, probe_sha256, filters, model_hash, gallery_state,"
-                    " result_ids) VALUES (?,?,?,?,?,?,?,?,?)",
-                    (time.strftime("%Y-%m-%dT%H:%M:%S%z"), origin, mode, query, probe_sha256, filters, model_hash,
-                     self.state(), json.dumps([int(i) for i in result_ids])))
-                return int(cur.lastrowid)
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                last = self.conn.execute("SELECT row_hash FROM audit WHERE row_hash IS NOT NULL "
+                                         "ORDER BY id DESC LIMIT 1").fetchone()
+                prev = last[0] if last else audit.genesis(self.info)
+                cols = audit.CONTENT + ("prev_hash", "row_hash")
+                cur = self.conn.execute(f"INSERT INTO audit ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})",
+                                        [row[k] for k in audit.CONTENT] + [prev, audit.row_hash(prev, row)])
+                self.conn.commit()
+            except BaseException:
+                self.conn.rollback()
+                raise
+            return int(cur.lastrowid)
         except sqlite3.Error as exc:
             raise GalleryError(f"could not append to the audit log of {str(self.root)!r}: {exc}") from None
 
+    AUDIT_COLUMNS = ("id",) + audit.CONTENT + ("prev_hash", "row_hash")
+
     def audit_entries(self) -> list[dict]:
-        cols = ("id", "time", "origin", "mode", "query", "probe_sha256", "filters", "model_hash", "gallery_state",
-                "result_ids")
-        return [dict(zip(cols, r)) for r in self.conn.execute(f"SELECT {', '.join(cols)} FROM audit ORDER BY id")]
+        """Every audit row in id order; columns a read-only older gallery lacks are None."""
+        have = {r[1] for r in self.conn.execute("PRAGMA table_info(audit)")}
+        cols = [c for c in self.AUDIT_COLUMNS if c in have]
+        rows = self.conn.execute(f"SELECT {', '.join(cols)} FROM audit ORDER BY id")
+        return [{**dict.fromkeys(self.AUDIT_COLUMNS), **dict(zip(cols, r))} for r in rows]
+
+    def verify_audit(self) -> "audit.ChainCheck":
+        """Check the audit chain and the append-only triggers (see :mod:`.audit`)."""
+        triggers = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        return audit.verify(self.audit_entries(), self.info, triggers)
+
+    def audit_head(self) -> str | None:
+        """The newest link of the audit chain (printed in every evidence report)."""
+        row = self.conn.execute("SELECT row_hash FROM audit WHERE row_hash IS NOT NULL ORDER BY id DESC LIMIT 1"
+                                ).fetchone()
+        return row[0] if row else None
 
     # ------------------------------------------------------------------ reading
 

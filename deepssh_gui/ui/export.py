@@ -35,6 +35,7 @@ class ReportInput:
     gallery_state: str
     probe_path: str | None = None
     notes: str = ""
+    audit_head: str | None = None  # the audit chain's newest link at export time
 
 
 def gallery_digest(gallery) -> str:
@@ -130,6 +131,9 @@ code {{ font-size: 8pt; }}</style></head><body>
 <code>{e(inp.gallery_digest)}</code></td></tr>
 <tr><td><b>Search</b></td><td>{e(res.mode)} query over {res.n_searched} items; audit entry
 {e(str(res.audit_id) if res.audit_id is not None else "not recorded")}</td></tr>
+<tr><td><b>Audit chain head</b></td><td><code>{e(inp.audit_head or "—")}</code><br>(check the gallery's log
+later with <code>deepssh audit --gallery G --verify</code>: a log rewritten after this export no longer
+contains this hash)</td></tr>
 <tr><td><b>Attributes</b></td><td>{e(res.query.text or "—")}</td></tr>
 <tr><td><b>Probe SHA-256</b></td><td>{probe_sha}</td></tr>
 </table>
@@ -200,7 +204,8 @@ def cli_export(args) -> tuple[Path, Path, int]:
         if not chosen:
             raise DeepSSHError("no hits to export")
         inp = ReportInput(res, chosen, eng.model.name, eng.model.hash, str(Path(args.gallery).resolve()),
-                          gallery_digest(eng.gallery), eng.gallery.state(), args.image, args.notes or "")
+                          gallery_digest(eng.gallery), eng.gallery.state(), args.image, args.notes or "",
+                          eng.gallery.audit_head())
         out = Path(args.out)
         export_report(inp, out.with_suffix(".html"), out.with_suffix(".pdf"))
     finally:

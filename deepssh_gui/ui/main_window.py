@@ -351,7 +351,8 @@ class MainWindow(QMainWindow):
 
         def work(progress, cancel):
             inp = ReportInput(res, hits, eng.model.name, eng.model.hash, str(eng.gallery.root.resolve()),
-                              gallery_digest(eng.gallery), eng.gallery.state(), probe)
+                              gallery_digest(eng.gallery), eng.gallery.state(), probe,
+                              audit_head=eng.gallery.audit_head())
             export_report(inp, out.with_suffix(".html"), out.with_suffix(".pdf"))
             return out
 

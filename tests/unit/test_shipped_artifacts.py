@@ -82,4 +82,9 @@ def test_cli_export_writes_html_and_pdf(tmp_path):
     assert r.returncode == 0, r.stderr
     html = (tmp_path / "rep.html").read_text()
     assert html.count("<b>Source:</b>") == 2 and "carryingBackpack" in html and "audit entry\n1" in html
+    from deepssh_gui.search.gallery import Gallery
+
+    with Gallery.open(g, read_only=True) as gal:
+        head = gal.audit_head()
+    assert head and f"<code>{head}</code>" in html  # the chain head at export time
     assert (tmp_path / "rep.pdf").read_bytes()[:5] == b"%PDF-"

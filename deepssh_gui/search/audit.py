@@ -1,0 +1,90 @@
+"""The tamper-evident audit log: every search, hash-chained.
+
+Each row stores the SHA-256 of the previous row's hash and its own canonical content
+(``row_hash = sha256(prev_hash + "\\n" + canonical JSON of the row)``), the examiner (OS user
+or ``--examiner``), the host and the tool version. The first row's ``prev_hash`` is derived
+from the gallery's creation time and model, so a chain cannot be moved to another gallery.
+Editing, deleting or renumbering a row breaks every later link; ``verify`` names the first
+broken one. Rows written before this version (no hashes) may only precede the chain.
+
+What this does not stop (docs/reliability.md): someone with write access and this tool can
+rebuild a consistent chain from scratch. Every evidence report prints the chain head at export
+time, so such a rewrite is provable against any report issued before it.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import socket
+from dataclasses import dataclass, field
+
+# the content of a row, in the order it is hashed (the id is covered through the chain order)
+CONTENT = ("time", "origin", "mode", "query", "probe_sha256", "filters", "model_hash", "gallery_state",
+           "result_ids", "examiner", "host", "tool_version")
+NEW_COLUMNS = ("examiner", "host", "tool_version", "prev_hash", "row_hash")
+TRIGGERS = ("audit_no_update", "audit_no_delete")
+
+
+def genesis(info: dict) -> str:
+    """``prev_hash`` of the first chained row: binds the chain to this gallery."""
+    return hashlib.sha256(f"deepssh-audit-v1|{info.get('created')}|{info.get('model_hash')}".encode()).hexdigest()
+
+
+def row_hash(prev_hash: str, row: dict) -> str:
+    canon = json.dumps({k: row.get(k) for k in CONTENT}, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256((prev_hash + "\n" + canon).encode("utf-8")).hexdigest()
+
+
+def current_examiner() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name in some containers
+        return "unknown"
+
+
+def current_host() -> str:
+    return socket.gethostname()
+
+
+@dataclass
+class ChainCheck:
+    """The result of :func:`verify`: ``ok`` only when every link holds and the triggers exist."""
+
+    n_rows: int
+    n_legacy: int
+    head: str | None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(rows: list[dict], info: dict, triggers_present: set[str]) -> ChainCheck:
+    """Check ``rows`` (all audit rows in id order, with every column) against their chain."""
+    problems = []
+    missing = [t for t in TRIGGERS if t not in triggers_present]
+    if missing:
+        problems.append(f"the append-only triggers {', '.join(missing)} are missing from the database")
+    prev = genesis(info)
+    legacy = 0
+    chained = False
+    for r in rows:
+        if r.get("row_hash") is None:
+            if chained:
+                problems.append(f"entry {r['id']} has no hash but follows hashed entries: the chain was cut")
+                break
+            legacy += 1
+            continue
+        chained = True
+        if r.get("prev_hash") != prev:
+            problems.append(f"entry {r['id']}: its link to the previous entry is broken (an entry before it was "
+                            f"edited, deleted or inserted)")
+            break
+        if row_hash(prev, r) != r["row_hash"]:
+            problems.append(f"entry {r['id']}: its content does not match its hash (the entry was edited)")
+            break
+        prev = r["row_hash"]
+    return ChainCheck(len(rows), legacy, prev if chained else None, problems)

@@ -1,0 +1,88 @@
+"""The audit log is tamper-evident: edits made with the sqlite3 shell are found and named."""
+
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from deepssh_gui.search.engine import SearchEngine, SearchRequest
+from deepssh_gui.search.gallery import Gallery
+from tests.conftest import ROOT
+
+DROP = "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;"
+CREATE = """
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'append-only'); END;
+"""
+
+
+def _searched(small_gallery, n=4):
+    model, gallery = small_gallery
+    eng = SearchEngine(gallery, model)
+    try:
+        for i in range(n):
+            eng.search(SearchRequest(attributes="personalMale", top=2, examiner=f"examiner{i}"))
+    finally:
+        eng.close()
+    return model, gallery
+
+
+def _verify(gallery):
+    return subprocess.run([sys.executable, "-m", "deepssh_gui.cli", "audit", "--gallery", str(gallery), "--verify"],
+                          capture_output=True, text=True, cwd=ROOT)
+
+
+def _sql(gallery, script):
+    conn = sqlite3.connect(gallery / "gallery.sqlite")
+    conn.executescript(script)
+    conn.commit()
+    conn.close()
+
+
+def test_intact_chain_verifies_and_records_who_and_where(small_gallery):
+    _, gallery = _searched(small_gallery)
+    r = _verify(gallery)
+    assert r.returncode == 0 and "chain intact" in r.stdout
+    with Gallery.open(gallery, read_only=True) as g:
+        rows = g.audit_entries()
+        assert [x["examiner"] for x in rows] == [f"examiner{i}" for i in range(4)]
+        assert all(x["host"] and x["tool_version"] and len(x["row_hash"]) == 64 for x in rows)
+        assert g.audit_head() == rows[-1]["row_hash"] and g.audit_head() in r.stdout
+
+
+@pytest.mark.parametrize("tamper, first_broken", [
+    ("UPDATE audit SET query = 'accessoryHat' WHERE id = 2;", "entry 2: its content does not match"),
+    ("DELETE FROM audit WHERE id = 2;", "entry 3: its link"),
+    ("DELETE FROM audit WHERE id = 2; UPDATE audit SET id = id - 1 WHERE id > 2;", "entry 2: its link"),
+])
+def test_rewrites_with_the_triggers_put_back_are_named(small_gallery, tamper, first_broken):
+    _, gallery = _searched(small_gallery)
+    _sql(gallery, DROP + tamper + CREATE)
+    r = _verify(gallery)
+    assert r.returncode == 1 and first_broken in r.stdout
+
+
+def test_dropped_triggers_are_reported_not_silently_repaired(small_gallery):
+    model, gallery = _searched(small_gallery)
+    _sql(gallery, DROP)
+    assert "triggers audit_no_update, audit_no_delete are missing" in _verify(gallery).stdout
+    eng = SearchEngine(gallery, model)  # opening re-creates them, and says so in the chain itself
+    eng.close()
+    with Gallery.open(gallery, read_only=True) as g:
+        last = g.audit_entries()[-1]
+        assert last["mode"] == "integrity" and "were missing on opening and were re-created" in last["query"]
+    assert _verify(gallery).returncode == 0
+
+
+def test_concurrent_appends_keep_one_chain(small_gallery):
+    """Four processes append at once: no fork, no lost row."""
+    model, gallery = small_gallery
+    code = ("import sys\nfrom deepssh_gui.search.engine import SearchEngine, SearchRequest\n"
+            f"eng = SearchEngine({str(gallery)!r}, {str(model)!r})\n"
+            "for i in range(15): eng.search(SearchRequest(attributes='personalMale', top=1))\n"
+            "eng.close()\n")
+    procs = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT) for _ in range(4)]
+    assert all(p.wait(timeout=300) == 0 for p in procs)
+    r = _verify(gallery)
+    assert r.returncode == 0 and "60 entries" in r.stdout
