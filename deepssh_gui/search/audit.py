@@ -17,8 +17,10 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import os
 import socket
 from dataclasses import dataclass, field
+from pathlib import Path
 
 # the content of a row, in the order it is hashed (the id is covered through the chain order)
 CONTENT = ("time", "origin", "mode", "query", "probe_sha256", "filters", "model_hash", "gallery_state",
@@ -88,3 +90,35 @@ def verify(rows: list[dict], info: dict, triggers_present: set[str]) -> ChainChe
             break
         prev = r["row_hash"]
     return ChainCheck(len(rows), legacy, prev if chained else None, problems)
+
+
+def user_log_path(info: dict) -> Path:
+    """Where searches of a read-only gallery are recorded: the user's data folder, one file per gallery."""
+    base = Path(os.environ.get("DEEPSSH_DATA", Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+                               / "deepssh"))
+    return base / "audit" / f"{genesis(info)[:24]}.jsonl"
+
+
+def append_user_log(path, row: dict, first_prev: str) -> str:
+    """Append ``row`` to a JSON-lines log with the same hash chain; returns its hash.
+
+    An exclusive lock on the file keeps concurrent processes from forking the chain; the line
+    is written and flushed to disk before the lock is released.
+    """
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        f.seek(0)
+        prev = first_prev
+        for line in f:
+            if line.strip():
+                prev = json.loads(line)["row_hash"]
+        entry = {**{k: row.get(k) for k in CONTENT}, "prev_hash": prev}
+        entry["row_hash"] = row_hash(prev, entry)
+        f.seek(0, os.SEEK_END)
+        f.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+        return entry["row_hash"]

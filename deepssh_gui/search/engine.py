@@ -108,8 +108,14 @@ class SearchEngine:
         return codes[0], sha256_file(path)
 
     def search(self, req: SearchRequest) -> SearchResult:
+        import sqlite3
+
         with self._lock:  # one search at a time: SQLite and the probe encoder are shared
-            return self._search(req)
+            try:
+                return self._search(req)
+            except sqlite3.Error as exc:  # e.g. another process holds the database past the busy timeout
+                raise DeepSSHError(f"the gallery database could not be read ({exc}); nothing was searched "
+                                   f"or recorded; try again") from None
 
     def _search(self, req: SearchRequest) -> SearchResult:
         t0 = time.perf_counter()
@@ -166,7 +172,10 @@ class SearchEngine:
                            "adds them"]
 
     def _audit(self, req: SearchRequest, res: SearchResult) -> None:
-        """Every search is logged in the gallery; a read-only gallery is searched with a warning."""
+        """Every search is recorded before its results are returned: in the gallery's chained
+        log, or for a read-only gallery in the user's own chained log (and the result says so).
+        A search whose record cannot be written fails."""
+        from . import audit
         from .gallery import GalleryError
 
         filters = json.dumps({k: v for k, v in (("camera", req.camera), ("from", req.t_from), ("to", req.t_to),
@@ -180,8 +189,12 @@ class SearchEngine:
             res.audit_id = self.gallery.append_audit(req.origin, res.mode, res.query.text, probe, filters,
                                                      self.model.hash, [h.hit.index for h in res.hits],
                                                      examiner=req.examiner)
-        except GalleryError as exc:
-            res.notes.append(f"this search was not recorded in the audit log: {exc}")
+        except (GalleryError, OSError) as exc:
+            raise DeepSSHError(f"the search was not run to the end: its audit record could not be written ({exc}); "
+                               f"no results are returned") from None
+        if res.audit_id is None:
+            res.notes.append(f"the gallery is read-only: this search was recorded in your own audit log "
+                             f"{audit.user_log_path(self.gallery.info)}")
 
     def _faiss_photo(self, probe: np.ndarray, k: int) -> list[Hit]:
         g = self.gallery

@@ -47,6 +47,9 @@ DB_NAME = "gallery.sqlite"
 INDEX_NAME = "index.faiss"
 SEGMENTS_NAME = "attr_columns.npy"
 LOGITS_NAME = "attr_logits.npy"
+# how long a writer waits for another process's transaction before giving up (audit rows
+# included: a search whose row cannot be written fails rather than go unrecorded)
+BUSY_TIMEOUT_S = 30.0
 # What items.attr_scores holds: "calibrated" / "uncalibrated" classifier probabilities, or (in
 # galleries built before this version, which lack the key) "bits": scores read from the code.
 PROBABILITY_KINDS = ("calibrated", "uncalibrated")
@@ -160,7 +163,7 @@ class Gallery:
         try:
             root.mkdir(parents=True, exist_ok=True)
             (root / "thumbs").mkdir(exist_ok=True)
-            conn = sqlite3.connect(root / DB_NAME, check_same_thread=False)
+            conn = sqlite3.connect(root / DB_NAME, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
         except OSError as exc:
             raise GalleryError(f"cannot create gallery {str(root)!r}: {exc.strerror or exc}") from None
         except sqlite3.Error as exc:
@@ -189,7 +192,7 @@ class Gallery:
         try:
             uri = f"file:{db.resolve()}?mode=ro" if ro else f"file:{db.resolve()}"
             # the GUI searches from worker threads; the engine serialises access with a lock
-            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
             info = dict(conn.execute("SELECT key, value FROM info").fetchall())
         except sqlite3.Error as exc:
             raise GalleryError(f"gallery database {str(db)!r} is damaged or not SQLite: {exc}") from None
@@ -347,18 +350,21 @@ class Gallery:
         return f"{len(self)} items, build generation {gen[0] if gen else 0}"
 
     def append_audit(self, origin: str, mode: str, query: str, probe_sha256: str | None, filters: str,
-                     model_hash: str, result_ids: list[int], examiner: str | None = None) -> int:
+                     model_hash: str, result_ids: list[int], examiner: str | None = None) -> int | None:
         """Append one search to the hash-chained audit log; returns its entry id.
 
         The previous hash is read and the row written in one IMMEDIATE transaction, so two
-        processes appending at once cannot fork the chain.
+        processes appending at once cannot fork the chain. A read-only gallery cannot hold the
+        row: it goes to the user's own log (:func:`audit.user_log_path`) and None is returned.
         """
-        self._writable()
         row = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "origin": origin, "mode": mode, "query": query,
                "probe_sha256": probe_sha256, "filters": filters, "model_hash": model_hash,
                "gallery_state": self.state(), "result_ids": json.dumps([int(i) for i in result_ids]),
                "examiner": examiner or audit.current_examiner(), "host": audit.current_host(),
                "tool_version": __version__}
+        if self.read_only:
+            audit.append_user_log(audit.user_log_path(self.info), row, audit.genesis(self.info))
+            return None
         try:
             self.conn.execute("BEGIN IMMEDIATE")
             try:

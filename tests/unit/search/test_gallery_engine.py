@@ -248,6 +248,15 @@ def test_read_only_gallery_searches_with_a_warning(small_gallery):
             assert eng.gallery.read_only
             res = eng.search(SearchRequest(attributes="personalMale", top=3))
             assert res.hits and "audit log" in res.notes[0] and "read-only" in res.notes[0]
+            # the record is in the user's own hash-chained log, named in the note
+            import json
+
+            from deepssh_gui.search import audit
+
+            log = audit.user_log_path(eng.gallery.info)
+            assert str(log) in res.notes[0]
+            (entry,) = [json.loads(x) for x in log.read_text().splitlines()]
+            assert entry["query"] == "personalMale" and entry["row_hash"] == audit.row_hash(entry["prev_hash"], entry)
         finally:
             eng.close()
     finally:
@@ -338,3 +347,26 @@ def test_reencode_adds_probabilities_and_resumes_after_cancel(small_gallery):
         assert g.has_probabilities and g.probability_kind == "uncalibrated"
         np.testing.assert_allclose(g.attr_scores(range(len(g))), want, atol=1e-6)
         assert g.attr_logits.shape == (len(g.schema), len(g))
+
+
+def test_a_search_whose_audit_row_cannot_be_written_fails(small_gallery, monkeypatch):
+    """Another process holds the database locked past the busy timeout: no unaudited results."""
+    from deepssh_gui.search import gallery as gal
+
+    monkeypatch.setattr(gal, "BUSY_TIMEOUT_S", 0.2)
+    model, path = small_gallery
+    eng = SearchEngine(path, model)
+    blocker = sqlite3.connect(path / "gallery.sqlite")
+    try:
+        blocker.execute("BEGIN IMMEDIATE")  # a writer: reading goes on, appending waits
+        with pytest.raises(DeepSSHError, match="audit record could not be written"):
+            eng.search(SearchRequest(attributes="personalMale", top=3))
+        blocker.rollback()
+        blocker.execute("BEGIN EXCLUSIVE")  # nobody may even read: a clear error, never a raw sqlite3 one
+        with pytest.raises(DeepSSHError, match="could not be read"):
+            eng.search(SearchRequest(attributes="personalMale", top=3))
+        blocker.rollback()
+        assert eng.search(SearchRequest(attributes="personalMale", top=3)).audit_id is not None
+    finally:
+        blocker.close()
+        eng.close()
