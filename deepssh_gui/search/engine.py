@@ -126,6 +126,8 @@ class SearchEngine:
         if probe is None and not query:
             raise DeepSSHError("give attributes, a probe image, or both")
         g = self.gallery
+        if g.refresh_if_changed():  # another process appended items since this engine loaded them
+            g.load()
         rank, notes = self._rank_mode(req.rank, bool(query))
         n = len(g.codes)
         cand = g.filter_ids(req.camera, req.t_from, req.t_to)

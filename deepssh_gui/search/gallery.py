@@ -150,6 +150,7 @@ class Gallery:
         self._segments: np.ndarray | None = None
         self._logits: np.ndarray | None = None
         self._index = None
+        self._generation = self.generation()
 
     # ------------------------------------------------------------------ opening
 
@@ -332,6 +333,7 @@ class Gallery:
         for tmp, final in staged:
             os.replace(tmp, final)
         self._codes = self._segments = self._index = self._logits = None
+        self._generation = self.generation()
 
     def finalize(self) -> None:
         """Rebuild the derived index and segment files from the database (atomically)."""
@@ -343,6 +345,24 @@ class Gallery:
             self._write_logits()
 
     # ------------------------------------------------------------------ audit
+
+    def generation(self) -> str:
+        """The build generation: every committed batch of items increments it (one indexed lookup)."""
+        row = self.conn.execute("SELECT value FROM info WHERE key = 'generation'").fetchone()
+        return row[0] if row else "0"
+
+    def refresh_if_changed(self) -> bool:
+        """Drop the loaded index and columns when another process added items since; True if so.
+
+        The next search then loads (or rebuilds) them for what the database holds now, and its
+        audit row records that state: an engine never searches an older gallery than it logs.
+        """
+        gen = self.generation()
+        if gen == self._generation:
+            return False
+        self._codes = self._segments = self._index = self._logits = None
+        self._generation = gen
+        return True
 
     def state(self) -> str:
         """A short description of the gallery's content: item count and build generation."""

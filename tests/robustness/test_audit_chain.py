@@ -86,3 +86,27 @@ def test_concurrent_appends_keep_one_chain(small_gallery):
     assert all(p.wait(timeout=300) == 0 for p in procs)
     r = _verify(gallery)
     assert r.returncode == 0 and "60 entries" in r.stdout
+
+
+def test_an_engine_sees_items_another_process_appended(small_gallery, crops_dir):
+    """An engine opened before an append searches the new items, and its audit row says so."""
+    from tests.conftest import write_png
+
+    model, gallery = small_gallery
+    eng = SearchEngine(gallery, model)
+    try:
+        assert eng.search(SearchRequest(attributes="personalMale", top=50)).n_searched == 8
+        for i in range(3):
+            write_png(crops_dir / "new" / f"{200 + i:04d}_c3s1_000001_01.png", (10 * i, 200, 30), seed=50 + i)
+        code = ("from deepssh_gui.model.modelfile import load_model_file\n"
+                "from deepssh_gui.search.gallery import Gallery\n"
+                "from deepssh_gui.ingest.build import build_from_images\n"
+                f"m = load_model_file({str(model)!r})\n"
+                f"g = Gallery.open({str(gallery)!r}, m)\n"
+                f"build_from_images(g, m, {str(crops_dir)!r})\n")
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+        res = eng.search(SearchRequest(attributes="personalMale", top=50))
+        assert res.n_searched == 11 and len(res.hits) == 11
+        assert eng.gallery.audit_entries()[-1]["gallery_state"].startswith("11 items")
+    finally:
+        eng.close()
