@@ -22,11 +22,12 @@ def cmd_gallery_build(args: argparse.Namespace) -> int:
         before = len(g)
         try:
             if args.images:
-                rep = build_from_images(g, model, args.images, progress=bar)
+                rep = build_from_images(g, model, args.images, progress=bar, wait=not args.no_wait)
             else:
                 rep = build_from_video(g, model, args.video, camera=args.camera, detector=args.detector,
                                        tracker=args.tracker, best_per_track=args.best_per_track,
-                                       start_time=parse_time(args.start_time) or 0.0, progress=bar)
+                                       start_time=parse_time(args.start_time) or 0.0, progress=bar,
+                                       wait=not args.no_wait)
         except KeyboardInterrupt:
             bar.close()
             print(f"cancelled: the gallery keeps {len(g)} items; run the same command to resume", file=sys.stderr)
@@ -84,6 +85,8 @@ def register(sub) -> None:
     gb.add_argument("--best-per-track", type=int, default=3)
     gb.add_argument("--start-time", help="wall-clock time of the first frame (seconds or ISO date-time)")
     gb.add_argument("--out", required=True, help="gallery directory (created, or extended and resumed)")
+    gb.add_argument("--no-wait", action="store_true",
+                    help="refuse (exit 2) instead of waiting when another build is writing to the gallery")
     add_engine_arg(gb)
     gb.set_defaults(func=cmd_gallery_build)
 

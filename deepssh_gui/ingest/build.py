@@ -48,7 +48,7 @@ def _crop_meta(path: str) -> tuple[str | None, str | None]:
     return cam, (None if pid in ("-1", "0000") else pid)
 
 
-def build_from_images(gallery: Gallery, model: ModelFile, images: str, batch_size: int = 128,
+def _build_from_images(gallery: Gallery, model: ModelFile, images: str, batch_size: int = 128,
                       progress: Progress = no_progress, cancel: Callable[[], bool] | None = None) -> BuildReport:
     """Add every image under ``images`` (recursive) not yet in the gallery. Finalises the index."""
     t0 = time.perf_counter()
@@ -94,7 +94,7 @@ def build_from_images(gallery: Gallery, model: ModelFile, images: str, batch_siz
     return rep
 
 
-def build_from_video(gallery: Gallery, model: ModelFile, video: str, camera: str | None = None,
+def _build_from_video(gallery: Gallery, model: ModelFile, video: str, camera: str | None = None,
                      detector: str = "mog2", tracker: str = "deepsort", best_per_track: int = 3,
                      start_time: float = 0.0, progress: Progress = no_progress,
                      cancel: Callable[[], bool] | None = None) -> BuildReport:
@@ -159,7 +159,7 @@ def build_from_video(gallery: Gallery, model: ModelFile, video: str, camera: str
     return rep
 
 
-def reencode_probabilities(gallery: Gallery, model: ModelFile, batch_size: int = 128,
+def _reencode_probabilities(gallery: Gallery, model: ModelFile, batch_size: int = 128,
                            progress: Progress = no_progress, cancel: Callable[[], bool] | None = None) -> int:
     """Store calibrated attribute probabilities in a gallery built before they were kept.
 
@@ -207,3 +207,19 @@ def reencode_probabilities(gallery: Gallery, model: ModelFile, batch_size: int =
     gallery.info["attr_scores"] = kind
     gallery.finalize()
     return done
+
+
+def _one_writer(fn):
+    """Run ``fn(gallery, model, ...)`` holding the gallery's single-writer lock (see Gallery.writer)."""
+    import functools
+
+    @functools.wraps(fn)
+    def run(gallery: Gallery, model: ModelFile, *args, wait: bool = True, progress: Progress = no_progress, **kw):
+        with gallery.writer(wait, on_wait=lambda: progress(0, 0, "waiting for another build of this gallery")):
+            return fn(gallery, model, *args, progress=progress, **kw)
+    return run
+
+
+build_from_images = _one_writer(_build_from_images)
+build_from_video = _one_writer(_build_from_video)
+reencode_probabilities = _one_writer(_reencode_probabilities)

@@ -18,6 +18,7 @@ after the database and carry the item count they were built from.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -50,6 +51,7 @@ LOGITS_NAME = "attr_logits.npy"
 # how long a writer waits for another process's transaction before giving up (audit rows
 # included: a search whose row cannot be written fails rather than go unrecorded)
 BUSY_TIMEOUT_S = 30.0
+LOCK_NAME = "gallery.lock"
 # What items.attr_scores holds: "calibrated" / "uncalibrated" classifier probabilities, or (in
 # galleries built before this version, which lack the key) "bits": scores read from the code.
 PROBABILITY_KINDS = ("calibrated", "uncalibrated")
@@ -284,6 +286,34 @@ class Gallery:
         if self.read_only:
             raise GalleryError(f"gallery {str(self.root)!r} is read-only; copy it somewhere writable to add items")
 
+    @contextlib.contextmanager
+    def writer(self, wait: bool = True, on_wait=None):
+        """Hold the gallery's single-writer lock for a whole build, append or re-encode.
+
+        A second writer (another process, or another build in this one) waits for the first
+        to finish, calling ``on_wait()`` once, or with ``wait=False`` is refused with a
+        GalleryError. The lock is an advisory ``flock`` on ``gallery.lock``, released when the
+        holder ends, crash included.
+        """
+        import fcntl
+
+        self._writable()
+        f = open(self.root / LOCK_NAME, "a+")
+        try:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if not wait:
+                    raise GalleryError(f"another build is writing to gallery {str(self.root)!r}; run this one when "
+                                       f"it has finished (or without --no-wait to wait for it)") from None
+                if on_wait is not None:
+                    on_wait()
+                fcntl.flock(f, fcntl.LOCK_EX)
+            self.refresh_if_changed()  # what the other writer added counts as done from here
+            yield self
+        finally:
+            f.close()
+
     def add_batch(self, items: list[NewItem], sources: list[tuple[str, str, str, str, str | None, int]]) -> None:
         """Add items and mark sources ``(path, sha256, kind, status, detail, n_items)`` in ONE transaction.
 
@@ -307,7 +337,7 @@ class Gallery:
                     thumb = f"thumbs/{iid // 1000:05d}/{iid:08d}.jpg"
                     final = self.root / thumb
                     final.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = final.with_suffix(".jpg.tmp")
+                    tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")  # never shared between processes
                     tmp.write_bytes(it.thumb_jpeg)
                     staged.append((tmp, final))
                 bbox = it.bbox or (None, None, None, None)
