@@ -153,6 +153,8 @@ class SearchEngine:
         att = g.attr_scores([h.index for h in hits])
         out = [ResultHit(h, m, codes[h.index].copy(), att[r]) for r, (h, m) in enumerate(zip(hits, metas))]
         mode = "hybrid" if probe is not None and query else "photo" if probe is not None else "attributes"
+        notes += g.repairs
+        g.repairs = []
         res = SearchResult(out, query, probe_sha, time.perf_counter() - t0,
                            n if cand is None else len(cand), masked_bits(query, g.layout.bits_per_attr), mode,
                            notes, rank=rank)

@@ -153,6 +153,7 @@ class Gallery:
         self._logits: np.ndarray | None = None
         self._index = None
         self._generation = self.generation()
+        self.repairs: list[str] = []  # derived files found damaged and rebuilt (reported once by the engine)
 
     # ------------------------------------------------------------------ opening
 
@@ -483,7 +484,26 @@ class Gallery:
         buf = io.BytesIO()
         np.save(buf, seg)
         atomic_write_bytes(self.root / SEGMENTS_NAME, buf.getvalue())
+        self._record_digests([INDEX_NAME, SEGMENTS_NAME] + ([] if is_flat(index) else [CODES_NAME]))
         self._index, self._segments, self._codes = index, seg, (None if is_flat(index) else codes)
+
+    # Derived files are checked against SHA-256 digests kept in the database (the source of
+    # truth): a flipped byte or a damaged header means "rebuild from the database", said in
+    # `repairs`, never a silently different ranking and never a traceback.
+
+    def _record_digests(self, names: list[str]) -> None:
+        digests = {f"digest:{n}": sha256_file(self.root / n) for n in names}
+        with self.conn:
+            self.conn.executemany("INSERT OR REPLACE INTO info VALUES (?, ?)", list(digests.items()))
+        self.info.update(digests)
+
+    def _check_digest(self, name: str) -> None:
+        """Raise ValueError unless ``name`` matches the digest recorded when it was written."""
+        want = self.conn.execute("SELECT value FROM info WHERE key = ?", (f"digest:{name}",)).fetchone()
+        if want is None:
+            raise ValueError(f"{name} has no recorded checksum (written by an older version)")
+        if sha256_file(self.root / name) != want[0]:
+            raise ValueError(f"{name} does not match its recorded checksum")
 
     def load(self) -> None:
         """Load the index and attribute segments, rebuilding them if stale or missing."""
@@ -491,16 +511,21 @@ class Gallery:
 
         n = len(self)
         try:
+            for name in (INDEX_NAME, SEGMENTS_NAME):
+                self._check_digest(name)
             index = faiss.read_index_binary(str(self.root / INDEX_NAME))
-            seg = np.load(self.root / SEGMENTS_NAME)
+            seg = np.load(self.root / SEGMENTS_NAME, allow_pickle=False)
             if not is_flat(index):
                 index.nprobe = IVF_NPROBE
-                self._codes = np.load(self.root / CODES_NAME)
+                self._check_digest(CODES_NAME)
+                self._codes = np.load(self.root / CODES_NAME, allow_pickle=False)
                 if self._codes.shape != (n, self.layout.nbytes):
                     raise ValueError("stale")
             if index.ntotal != n or seg.shape != (self.layout.n_attr_bytes, n) or index.d != self.layout.nbits:
                 raise ValueError("stale")
-        except (OSError, ValueError, RuntimeError):
+        except (OSError, ValueError, RuntimeError) as exc:
+            if "stale" not in str(exc) and not isinstance(exc, FileNotFoundError):
+                self.repairs.append(f"the gallery's index files were rebuilt from its database: {exc}")
             codes = self._read_codes()
             if self.read_only:
                 # cannot write the derived files: build them in memory only
@@ -578,6 +603,7 @@ class Gallery:
         buf = io.BytesIO()
         np.save(buf, q)
         atomic_write_bytes(self.root / LOGITS_NAME, buf.getvalue())
+        self._record_digests([LOGITS_NAME])
         return q
 
     @property
@@ -589,10 +615,13 @@ class Gallery:
         if self._logits is None:
             shape = (self.layout.n_attrs, len(self))
             try:
-                q = np.load(self.root / LOGITS_NAME)
+                self._check_digest(LOGITS_NAME)
+                q = np.load(self.root / LOGITS_NAME, allow_pickle=False)
                 if q.shape != shape or q.dtype != np.uint8:
                     raise ValueError("stale")
-            except (OSError, ValueError):
+            except (OSError, ValueError) as exc:
+                if "stale" not in str(exc) and not isinstance(exc, FileNotFoundError):
+                    self.repairs.append(f"the gallery's attribute probabilities were rebuilt from its database: {exc}")
                 q = self._read_logits() if self.read_only else self._write_logits()
             self._logits = q
         return self._logits
