@@ -76,8 +76,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     from ..ui.export import cli_export  # Qt lives in ui/; it starts an offscreen QGuiApplication
 
     args.model = runtime_model(args.model, args.engine)  # the engine accepts a loaded model
-    html_path, pdf_path, n = cli_export(args)
+    html_path, pdf_path, n, mismatches = cli_export(args)
     print(f"exported {n} hits to {html_path} and {pdf_path}")
+    if mismatches:
+        for m in mismatches:
+            print(f"FILE CHECK FAILED: {plain(m)}", file=sys.stderr)
+        if not args.allow_mismatch:
+            print("the report flags these in red; exit 1 (--allow-mismatch to accept)", file=sys.stderr)
+            return 1
     return 0
 
 
@@ -140,6 +146,8 @@ def register(sub) -> None:
     ex.add_argument("--ranks", help="comma-separated ranks to include (default: all shown)")
     ex.add_argument("--notes", help="free-text note printed in the report")
     ex.add_argument("--out", required=True, help="report path; .html and .pdf are written")
+    ex.add_argument("--allow-mismatch", action="store_true",
+                    help="exit 0 even when a source or crop is missing or changed since ingest (still flagged)")
     add_engine_arg(ex)
     ex.set_defaults(func=cmd_export)
 

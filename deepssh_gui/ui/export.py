@@ -36,6 +36,12 @@ class ReportInput:
     probe_path: str | None = None
     notes: str = ""
     audit_head: str | None = None  # the audit chain's newest link at export time
+    checks: dict | None = None  # item id -> (source, crop) FileCheck, re-hashed at export
+
+    @property
+    def mismatches(self) -> list[str]:
+        """Files that are missing or no longer what was ingested (flagged red in the report)."""
+        return [f"{c.path}: {c.status}" for pair in (self.checks or {}).values() for c in pair if not c.ok]
 
 
 def gallery_digest(gallery) -> str:
@@ -90,6 +96,20 @@ def _explanation(rh: ResultHit) -> str:
     return "<br>".join(parts)
 
 
+def _check_html(inp: ReportInput, item_id: int) -> str:
+    """The re-check of a hit's source and crop at export time; anything wrong in red."""
+    if not inp.checks or item_id not in inp.checks:
+        return "<b>Re-checked at export:</b> not re-checked<br>"
+    e = html.escape
+    parts = []
+    for label, c in zip(("source", "crop"), inp.checks[item_id]):
+        colour = "#007a00" if c.ok else "#c00000"
+        parts.append(f'<b>{label} re-checked at export:</b> <span style="color:{colour}"><b>{e(c.status)}</b></span>'
+                     + (f" <code>{e(c.actual)}</code>" if c.actual and label == "crop" else "")
+                     + (f" (now <code>{e(c.actual)}</code>)" if c.status == "MISMATCH" else ""))
+    return "<br>".join(parts) + "<br>"
+
+
 def build_html(inp: ReportInput, image_src) -> str:
     """HTML of the report. ``image_src(key, QImage) -> str`` gives each image's src."""
     res = inp.result
@@ -108,7 +128,8 @@ def build_html(inp: ReportInput, image_src) -> str:
         dist = ", ".join(score_parts(rh.hit) + ([f"attribute bits d={rh.hit.attribute_distance}"]
                                                 if rh.hit.query_probability is not None else []))
         rows.append(f"""<tr><td valign="top"><b>#{rh.hit.rank}</b><br>item {m.id}</td><td valign="top">{imgs}</td>
-<td valign="top"><b>Source:</b> {e(m.source)}<br><b>SHA-256:</b> <code>{e(m.source_sha256)}</code><br>
+<td valign="top"><b>Source:</b> {e(m.source)}<br><b>SHA-256 at ingest:</b> <code>{e(m.source_sha256)}</code><br>
+{_check_html(inp, m.id)}
 <b>Camera:</b> {e(m.camera or "—")} &nbsp; <b>Time:</b> {e(when)}<br>
 <b>Box:</b> {e(str(m.bbox) if m.bbox else "—")} &nbsp; <b>Track:</b> {e(str(m.track) if m.track is not None else "—")}<br>
 <b>Score:</b> {e(dist)}<br><b>Attribute match:</b><br>{_explanation(rh)}</td></tr>""")
@@ -191,8 +212,9 @@ def cli_export(args) -> tuple[Path, Path, int]:
     _fix_qt_plugin_path()
     from PySide6.QtGui import QGuiApplication
 
-    from ..search.engine import SearchEngine, SearchRequest
     from ..common.errors import DeepSSHError
+    from ..search.engine import SearchEngine, SearchRequest
+    from ..search.evidence import check_files
 
     app = QGuiApplication.instance() or QGuiApplication(["deepssh"])  # noqa: F841 - fonts for the PDF
     eng = SearchEngine(args.gallery, args.model)
@@ -205,9 +227,9 @@ def cli_export(args) -> tuple[Path, Path, int]:
             raise DeepSSHError("no hits to export")
         inp = ReportInput(res, chosen, eng.model.name, eng.model.hash, str(Path(args.gallery).resolve()),
                           gallery_digest(eng.gallery), eng.gallery.state(), args.image, args.notes or "",
-                          eng.gallery.audit_head())
+                          eng.gallery.audit_head(), check_files([h.meta for h in chosen]))
         out = Path(args.out)
         export_report(inp, out.with_suffix(".html"), out.with_suffix(".pdf"))
     finally:
         eng.close()
-    return out.with_suffix(".html"), out.with_suffix(".pdf"), len(chosen)
+    return out.with_suffix(".html"), out.with_suffix(".pdf"), len(chosen), inp.mismatches

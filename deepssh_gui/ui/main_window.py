@@ -350,14 +350,21 @@ class MainWindow(QMainWindow):
         out = Path(path)
 
         def work(progress, cancel):
+            from ..search.evidence import check_files
+
             inp = ReportInput(res, hits, eng.model.name, eng.model.hash, str(eng.gallery.root.resolve()),
                               gallery_digest(eng.gallery), eng.gallery.state(), probe,
-                              audit_head=eng.gallery.audit_head())
+                              audit_head=eng.gallery.audit_head(), checks=check_files([h.meta for h in hits]))
             export_report(inp, out.with_suffix(".html"), out.with_suffix(".pdf"))
-            return out
+            return out, inp.mismatches
 
-        self.jobs.start("export", work, lambda o: self.statusBar().showMessage(
-            f"exported {len(hits)} hits to {o.with_suffix('.html')} and .pdf", 10000), self.show_error)
+        def done(result) -> None:
+            o, mismatches = result
+            self.statusBar().showMessage(f"exported {len(hits)} hits to {o.with_suffix('.html')} and .pdf", 10000)
+            if mismatches:  # the report flags them in red; the examiner must know now, too
+                self.show_error("files changed or missing since ingest (flagged in the report):\n" + "\n".join(mismatches))
+
+        self.jobs.start("export", work, done, self.show_error)
 
     def save_session(self, path: str | None = None) -> None:
         if self.engine is None:

@@ -110,3 +110,27 @@ def test_an_engine_sees_items_another_process_appended(small_gallery, crops_dir)
         assert eng.gallery.audit_entries()[-1]["gallery_state"].startswith("11 items")
     finally:
         eng.close()
+
+
+def test_export_rehashes_sources_and_flags_a_forged_one(small_gallery, tmp_path):
+    """A source replaced after ingest is flagged red in the report and the CLI exits 1."""
+    import shutil
+
+    model, gallery = small_gallery
+    with Gallery.open(gallery, read_only=True) as g:
+        first = g.items([0])[0]
+    cmd = [sys.executable, "-m", "deepssh_gui.cli", "export", "--gallery", str(gallery), "--model", str(model),
+           "--attributes", "personalMale", "--top", "8", "--out", str(tmp_path / "rep")]
+    env = dict(__import__("os").environ, QT_QPA_PLATFORM="offscreen")
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
+    assert r.returncode == 0, r.stderr
+    html = (tmp_path / "rep.html").read_text()
+    # 8 hits: each source, and each crop (a folder crop is its own source), matches its ingest hash
+    assert html.count("re-checked at export:</b> <span style=\"color:#007a00\"><b>matches") == 16
+    shutil.copy(next(p for p in sorted(gallery.parent.rglob("*.png")) if p != __import__("pathlib").Path(first.source)),
+                first.source)  # a forged file under the original name
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
+    assert r.returncode == 1 and "FILE CHECK FAILED" in r.stderr and "MISMATCH" in r.stderr
+    assert "color:#c00000\"><b>MISMATCH" in (tmp_path / "rep.html").read_text()
+    r = subprocess.run(cmd + ["--allow-mismatch"], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert r.returncode == 0 and "MISMATCH" in r.stderr
