@@ -53,6 +53,8 @@ def _build_from_images(gallery: Gallery, model: ModelFile, images: str, batch_si
     """Add every image under ``images`` (recursive) not yet in the gallery. Finalises the index."""
     t0 = time.perf_counter()
     rep = BuildReport()
+    if Path(images).is_dir():
+        gallery.add_root(Path(images).resolve())
     paths = [str(Path(p).resolve()) for p in load_folder(images)]
     todo = []
     for p in paths:
@@ -110,6 +112,7 @@ def _build_from_video(gallery: Gallery, model: ModelFile, video: str, camera: st
         from ..common.errors import DeepSSHError
 
         raise DeepSSHError(f"video {video!r} does not exist")
+    gallery.add_root(os.path.dirname(src_abs))
     src = gallery.rel(src_abs)
     status = gallery.source_status(src)
     if status == "done":

@@ -17,10 +17,14 @@ def load_folder(source: str | os.PathLike) -> list[str]:
     """
     src = Path(source)
     if src.is_dir():
+        # symbolic links that lead out of the folder are not followed: a gallery holds only what
+        # the examiner pointed it at (os.walk does not descend into linked folders either)
+        inside = os.path.realpath(src) + os.sep
         paths = []
         for dirpath, dirnames, filenames in os.walk(src):
             dirnames.sort()
-            paths.extend(str(Path(dirpath) / f) for f in sorted(filenames) if is_image_path(f))
+            paths.extend(str(Path(dirpath) / f) for f in sorted(filenames)
+                         if is_image_path(f) and os.path.realpath(Path(dirpath) / f).startswith(inside))
         return paths
     if src.is_file():
         lines = src.read_text(encoding="utf-8").splitlines()

@@ -86,6 +86,8 @@ CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+-- folders the gallery's stored paths may point into besides its own (input folders, video folders)
+CREATE TABLE IF NOT EXISTS roots (path TEXT PRIMARY KEY, added REAL);
 CREATE TABLE IF NOT EXISTS sources (
     path TEXT PRIMARY KEY, sha256 TEXT, kind TEXT, status TEXT NOT NULL,
     detail TEXT, n_items INTEGER, added REAL
@@ -154,6 +156,8 @@ class Gallery:
         self._index = None
         self._generation = self.generation()
         self.repairs: list[str] = []  # derived files found damaged and rebuilt (reported once by the engine)
+        self._root_abs = os.path.realpath(root)  # once: resolving per stored path cost lstat calls each
+        self._roots = self._load_roots()
 
     # ------------------------------------------------------------------ opening
 
@@ -162,16 +166,7 @@ class Gallery:
         """Create a gallery for ``model`` (a LoadedModel), or reopen it if it already is one."""
         root = Path(root)
         if (root / DB_NAME).exists():
-            g = cls.open(root, model)
-            return g
-        try:
-            root.mkdir(parents=True, exist_ok=True)
-            (root / "thumbs").mkdir(exist_ok=True)
-            conn = sqlite3.connect(root / DB_NAME, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
-        except OSError as exc:
-            raise GalleryError(f"cannot create gallery {str(root)!r}: {exc.strerror or exc}") from None
-        except sqlite3.Error as exc:
-            raise GalleryError(f"cannot create gallery {str(root)!r}: {exc}") from None
+            return cls.open(root, model)
         info = {
             "format_version": str(GALLERY_FORMAT_VERSION), "package_version": __version__,
             "model_hash": model.hash, "model_name": model.name, "nbits": str(model.config.nbits),
@@ -180,10 +175,29 @@ class Gallery:
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "attr_scores": "calibrated" if getattr(model, "calibration", None) is not None else "uncalibrated",
         }
-        with conn:
-            conn.executescript(_SCHEMA_SQL)
-            conn.executemany("INSERT OR REPLACE INTO info VALUES (?, ?)", info.items())
-        return cls(root, conn, info, read_only=False)
+        # The database is made complete under a private name and then linked into place, which
+        # fails if another process got there first: a second build never sees a half-made gallery.
+        tmp = root / f".{DB_NAME}.{os.getpid()}.tmp"
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            (root / "thumbs").mkdir(exist_ok=True)
+            tmp.unlink(missing_ok=True)
+            conn = sqlite3.connect(tmp)
+            with conn:
+                conn.executescript(_SCHEMA_SQL)
+                conn.executemany("INSERT OR REPLACE INTO info VALUES (?, ?)", info.items())
+            conn.close()
+            try:
+                os.link(tmp, root / DB_NAME)
+            except FileExistsError:
+                pass  # another process created it meanwhile: open theirs
+        except OSError as exc:
+            raise GalleryError(f"cannot create gallery {str(root)!r}: {exc.strerror or exc}") from None
+        except sqlite3.Error as exc:
+            raise GalleryError(f"cannot create gallery {str(root)!r}: {exc}") from None
+        finally:
+            tmp.unlink(missing_ok=True)
+        return cls.open(root, model)
 
     @classmethod
     def open(cls, root: str | os.PathLike, model=None, read_only: bool = False) -> "Gallery":
@@ -251,20 +265,58 @@ class Gallery:
 
     # ------------------------------------------------------------------ paths
 
+    def _load_roots(self) -> list[str]:
+        """The gallery folder and its recorded source folders (older galleries: their sources' folders,
+        recorded on first opening, and said so)."""
+        try:  # stored like every path: relative to the gallery, so gallery and footage can move together
+            roots = [self._join(r[0]) for r in self.conn.execute("SELECT path FROM roots")]
+        except sqlite3.Error:  # a read-only gallery from before the table existed
+            roots = []
+        if not roots and len(self):
+            dirs = sorted({os.path.dirname(self._join(r[0])) for r in self.conn.execute("SELECT path FROM sources")})
+            roots = dirs
+            if not self.read_only:
+                with self.conn:
+                    self.conn.executemany("INSERT OR IGNORE INTO roots VALUES (?, ?)",
+                                          [(self.rel(d), time.time()) for d in dirs])
+                self.repairs.append(f"this gallery predates recorded source folders: the {len(dirs)} folders of its "
+                                    f"sources were recorded as the only places its files may be")
+        return [self._root_abs] + roots
+
+    def add_root(self, folder: str | os.PathLike) -> None:
+        """Record a folder that stored paths may point into (an input folder, a video's folder)."""
+        self._writable()
+        d = os.path.abspath(folder)
+        with self.conn:
+            self.conn.execute("INSERT OR IGNORE INTO roots VALUES (?, ?)", (self.rel(d), time.time()))
+        if d not in self._roots:
+            self._roots.append(d)
+
+    def _join(self, stored: str) -> str:
+        return os.path.normpath(stored if os.path.isabs(stored) else os.path.join(self._root_abs, stored))
+
     def rel(self, path: str | os.PathLike) -> str:
         """How a file path is stored: relative to the gallery folder (so a gallery can move
         together with its footage), absolute when on another drive."""
         p = os.path.abspath(path)
         try:
-            return os.path.relpath(p, self.root.resolve())
+            return os.path.relpath(p, self._root_abs)
         except ValueError:
             return p
 
     def resolve(self, stored: str | None) -> str | None:
-        """The usable path of a stored (possibly relative) path."""
+        """The usable path of a stored (possibly relative) path.
+
+        It must lie inside the gallery folder or a recorded source folder: metadata edited to
+        point elsewhere (a private photo, a system file) is refused, never opened or embedded.
+        """
         if stored is None:
             return None
-        return stored if os.path.isabs(stored) else os.path.normpath(str(self.root.resolve() / stored))
+        p = self._join(stored)
+        if not any(p == r or p.startswith(r.rstrip(os.sep) + os.sep) for r in self._roots):
+            raise GalleryError(f"gallery {str(self.root)!r} names the file {p!r}, outside the gallery and its "
+                               f"recorded source folders; refused (the metadata was edited or is damaged)")
+        return p
 
     # ------------------------------------------------------------------ size and sources
 

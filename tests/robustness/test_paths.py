@@ -1,0 +1,48 @@
+"""Stored paths stay inside the gallery and its recorded source folders; links out are not followed."""
+
+import os
+import sqlite3
+
+import pytest
+
+from deepssh_gui.common.errors import DeepSSHError
+from deepssh_gui.ingest.folder import load_folder
+from deepssh_gui.search.engine import SearchEngine, SearchRequest
+from deepssh_gui.search.gallery import Gallery
+from tests.conftest import write_png
+
+
+@pytest.mark.parametrize("forged", ["/etc/passwd", "../../../../../../etc/hostname"])
+def test_metadata_edited_to_point_outside_is_refused(small_gallery, tmp_path, forged):
+    model, gallery = small_gallery
+    conn = sqlite3.connect(gallery / "gallery.sqlite")
+    with conn:
+        conn.execute("UPDATE items SET crop = ?, thumb = ? WHERE id = 0", (forged, forged))
+    conn.close()
+    eng = SearchEngine(gallery, model)
+    try:
+        with pytest.raises(DeepSSHError, match="outside the gallery and its recorded source folders; refused"):
+            eng.search(SearchRequest(attributes="personalMale", top=8))
+    finally:
+        eng.close()
+
+
+def test_legitimate_paths_outside_the_gallery_folder_still_work(small_gallery):
+    """Folder crops live where they are (outside the gallery): their folder is a recorded root."""
+    model, gallery = small_gallery
+    with Gallery.open(gallery, read_only=True) as g:
+        metas = g.items(range(len(g)))
+        assert all(os.path.isfile(m.crop) for m in metas)
+        assert not any(m.crop.startswith(str(gallery)) for m in metas)
+
+
+def test_symlinks_leaving_the_input_folder_are_not_followed(tmp_path):
+    outside = write_png(tmp_path / "private" / "secret.png", (1, 2, 3))
+    src = tmp_path / "input"
+    write_png(src / "ok.png", (4, 5, 6))
+    (src / "sub").mkdir()
+    os.symlink(outside, src / "leak.png")
+    os.symlink(tmp_path / "private", src / "sub" / "linked_dir")
+    os.symlink(src / "ok.png", src / "inside_link.png")  # a link that stays inside is fine
+    got = sorted(os.path.basename(p) for p in load_folder(src))
+    assert got == ["inside_link.png", "ok.png"]
