@@ -369,6 +369,7 @@ class MainWindow(QMainWindow):
     def save_session(self, path: str | None = None) -> None:
         if self.engine is None:
             return
+        from ..search.audit import genesis
         from ..search.gallery import sha256_file
         from ..search.session import Session
 
@@ -379,7 +380,7 @@ class MainWindow(QMainWindow):
         s = Session(str(self.engine.gallery.root.resolve()), self.engine.model.hash, self.attributes.query(),
                     self.probe.path, sha256_file(self.probe.path) if self.probe.path else None,
                     list(self.probe.box) if self.probe.box else None,
-                    [rh.meta.id for rh in self.selected_hits()])
+                    [rh.meta.id for rh in self.selected_hits()], gallery_id=genesis(self.engine.gallery.info))
         s.save(path)
         self.statusBar().showMessage(f"session saved to {path}", 5000)
 
@@ -397,6 +398,11 @@ class MainWindow(QMainWindow):
             return
         if self.engine is None or s.model_hash != self.engine.model.hash:
             self.show_error(f"the session was made with model {s.model_hash[:12]}, not the loaded one")
+            return
+        try:
+            s.check_gallery(self.engine.gallery)
+        except Exception as exc:  # noqa: BLE001 - DeepSSHError with a specific message
+            self.show_error(str(exc))
             return
         self.pending_pins = set(s.pinned)
         if s.probe_path:

@@ -160,6 +160,19 @@ def test_session_save_and_reopen(qtbot, window, tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     window.open_session(str(tmp_path / "bad.json"))
     assert "cannot read session" in window.last_error
+    # a session from another gallery, or with hand-edited field types, is refused, never applied
+    import json
+
+    d = json.loads((tmp_path / "s.json").read_text())
+    (tmp_path / "other.json").write_text(json.dumps({**d, "gallery_id": "0" * 64}))
+    window.open_session(str(tmp_path / "other.json"))
+    assert "belongs to another gallery" in window.last_error
+    (tmp_path / "types.json").write_text(json.dumps({**d, "pinned": "1,2", "probe_box": [1, 2]}))
+    window.open_session(str(tmp_path / "types.json"))
+    assert "wrong type for pinned, probe_box" in window.last_error
+    (tmp_path / "range.json").write_text(json.dumps({**d, "pinned": [999]}))
+    window.open_session(str(tmp_path / "range.json"))
+    assert "does not have" in window.last_error
 
 
 @pytest.mark.parametrize("query, message", [("carryingbackpack, lowerBody:dark", "did you mean 'carryingBackpack'"),
