@@ -36,6 +36,8 @@ def cmd_gallery_build(args: argparse.Namespace) -> int:
         total = len(g)
     print(f"gallery {args.out}: {total} items ({total - before} added, {rep.skipped_done} sources already done) "
           f"in {rep.seconds:.1f} s")
+    for r in rep.repairs:
+        print(f"repaired: {r}")
     if rep.video is not None:
         v = rep.video
         dur = v.frames_read / v.fps if v.fps else 0

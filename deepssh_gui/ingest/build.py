@@ -31,6 +31,7 @@ class BuildReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     video: VideoReport | None = None
+    repairs: list[str] = field(default_factory=list)  # leftovers of an interrupted build, fixed first
 
 
 def _jpeg(rgb: np.ndarray, quality: int = 88) -> bytes:
@@ -212,14 +213,45 @@ def _reencode_probabilities(gallery: Gallery, model: ModelFile, batch_size: int 
     return done
 
 
+def repair_files(gallery: Gallery) -> list[str]:
+    """Undo what a crash between a commit and its file renames leaves behind (run under the writer lock).
+
+    Temporary files in ``thumbs/`` and ``crops/`` are removed (no other writer can own them), and
+    every item whose thumbnail is missing gets it again from its crop. Returns what was done.
+    """
+    done = []
+    stray = [p for d in ("thumbs", "crops") for p in (gallery.root / d).rglob("*.tmp")]
+    for p in stray:
+        p.unlink(missing_ok=True)
+    if stray:
+        done.append(f"removed {len(stray)} temporary files left by an interrupted build")
+    rebuilt = 0
+    for _iid, crop, thumb in gallery.conn.execute("SELECT id, crop, thumb FROM items WHERE thumb IS NOT NULL"):
+        final = gallery.root / thumb
+        if not final.is_file():
+            try:
+                atomic_write_bytes(final, _jpeg(load_crop(gallery.resolve(crop), THUMB_HW)))
+                rebuilt += 1
+            except (ImageError, GalleryError, OSError):
+                continue  # its crop is gone too: the item keeps no thumbnail, the details pane says so
+    if rebuilt:
+        done.append(f"re-created {rebuilt} missing thumbnails from their crops")
+    return done
+
+
 def _one_writer(fn):
-    """Run ``fn(gallery, model, ...)`` holding the gallery's single-writer lock (see Gallery.writer)."""
+    """Run ``fn(gallery, model, ...)`` holding the gallery's single-writer lock (see Gallery.writer),
+    after repairing what an interrupted earlier build left behind."""
     import functools
 
     @functools.wraps(fn)
     def run(gallery: Gallery, model: ModelFile, *args, wait: bool = True, progress: Progress = no_progress, **kw):
         with gallery.writer(wait, on_wait=lambda: progress(0, 0, "waiting for another build of this gallery")):
-            return fn(gallery, model, *args, progress=progress, **kw)
+            repaired = repair_files(gallery)
+            rep = fn(gallery, model, *args, progress=progress, **kw)
+            if isinstance(rep, BuildReport):
+                rep.repairs = repaired
+            return rep
     return run
 
 

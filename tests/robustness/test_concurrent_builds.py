@@ -52,3 +52,21 @@ def test_no_wait_refuses_while_another_build_writes(model_with_decoder, tmp_path
         assert p.wait(timeout=120) == 2 and "another build is writing" in p.stderr.read()
     with Gallery.open(tmp_path / "g", read_only=True) as g:
         assert len(g) == 0  # the refused build wrote nothing
+
+
+def test_resume_repairs_missing_thumbnails_and_stray_temp_files(model_with_decoder, tmp_path):
+    """A crash between the commit and the thumbnail rename leaves a missing thumbnail and a .tmp file."""
+    src = _folder(tmp_path / "crops", 6, 120)
+    assert _build(model_with_decoder, tmp_path / "g", src).wait(timeout=300) == 0
+    with Gallery.open(tmp_path / "g", read_only=True) as g:
+        thumb = g.items([2])[0].thumb
+    import os
+
+    os.replace(thumb, thumb + f".{os.getpid()}.tmp")  # as if the process died before the rename
+    write_png(src / "0099_c1s1_000001_01.png", (5, 5, 5))
+    p = _build(model_with_decoder, tmp_path / "g", src)
+    assert p.wait(timeout=300) == 0
+    out = p.stdout.read()
+    assert "re-created 1 missing thumbnails" in out and "removed 1 temporary files" in out
+    assert os.path.isfile(thumb) and not list((tmp_path / "g").rglob("*.tmp"))
+    assert abs(float(read_rgb(thumb)[..., 0].mean()) - 120) < 25
