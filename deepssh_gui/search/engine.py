@@ -131,7 +131,9 @@ class SearchEngine:
         rank, notes = self._rank_mode(req.rank, bool(query))
         n = len(g.codes)
         cand = g.filter_ids(req.camera, req.t_from, req.t_to)
-        k = max(1, int(req.top))
+        if int(req.top) < 1:
+            raise DeepSSHError(f"top must be at least 1, got {req.top}")
+        k = int(req.top)
         if not n or (cand is not None and not len(cand)):
             hits: list[Hit] = []
         elif probe is not None and not query and cand is None:
