@@ -95,7 +95,7 @@ def write_synthetic_gallery(root: Path, codes: np.ndarray, layout: CodeLayout, p
             block = codes[s:s + step]
             yes = attribute_segments(block, layout) > 0
             p = np.where(yes, rng.uniform(0.5, 1.0, yes.shape), rng.uniform(0.0, 0.5, yes.shape)).astype(np.float32)
-            rows = ((i, f"crop_{i}.jpg", None, "synthetic.avi", "0" * 64, f"c{i % 8}", i, i * 0.1,
+            rows = ((i, f"crops/synthetic/crop_{i}.jpg", None, "synthetic.avi", "0" * 64, f"c{i % 8}", i, i * 0.1,
                      0, 0, 64, 128, i // 10, None, codes[i].tobytes(), p[i - s].tobytes())
                     for i in range(s, min(n, s + step)))
             conn.executemany("INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)

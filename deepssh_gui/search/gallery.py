@@ -249,6 +249,11 @@ class Gallery:
                                    f"(hash {info['model_hash'][:12]}), not by {model.name} "
                                    f"(hash {model.hash[:12]}); open it with that model or rebuild it")
         g = cls(root, conn, info, read_only=ro)
+        try:
+            g._check_stored_paths()
+        except GalleryError:
+            conn.close()
+            raise
         if repaired:
             g.append_audit("deepssh", "integrity", f"append-only triggers {', '.join(repaired)} were missing on "
                            f"opening and were re-created", None, "{}", info.get("model_hash", ""), [])
@@ -282,6 +287,22 @@ class Gallery:
                 self.repairs.append(f"this gallery predates recorded source folders: the {len(dirs)} folders of its "
                                     f"sources were recorded as the only places its files may be")
         return [self._root_abs] + roots
+
+    def _check_stored_paths(self) -> None:
+        """Refuse on opening a gallery whose metadata points outside it and its source folders.
+
+        Sources are few and each is resolved against the recorded folders; thumbnails must lie in
+        ``thumbs/`` and crops either be their own source (folder galleries) or lie in ``crops/``,
+        checked by one SQL pass (no file system access per item).
+        """
+        for (src,) in self.conn.execute("SELECT DISTINCT source FROM items"):
+            self.resolve(src)
+        bad = self.conn.execute(
+            "SELECT id FROM items WHERE (thumb IS NOT NULL AND (thumb NOT LIKE 'thumbs/%' OR thumb LIKE '%..%')) "
+            "OR (crop != source AND (crop NOT LIKE 'crops/%' OR crop LIKE '%..%')) LIMIT 1").fetchone()
+        if bad:
+            raise GalleryError(f"gallery {str(self.root)!r}: item {bad[0]} names a file outside the gallery; "
+                               f"refused (the metadata was edited or is damaged)")
 
     def add_root(self, folder: str | os.PathLike) -> None:
         """Record a folder that stored paths may point into (an input folder, a video's folder)."""
@@ -398,6 +419,9 @@ class Gallery:
                              *bbox, it.track, it.identity, code.tobytes(),
                              np.asarray(it.attr_scores, dtype=np.float32).tobytes()))
             with self.conn:
+                if len(self) != start:  # ids were allocated under the writer lock; never reuse one
+                    raise GalleryError(f"gallery {str(self.root)!r} changed while a batch was prepared; "
+                                       f"nothing of this batch was written")
                 self.conn.execute("INSERT INTO info VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE "
                                   "SET value = CAST(value AS INTEGER) + 1")
                 self.conn.executemany("INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)

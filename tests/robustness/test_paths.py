@@ -12,17 +12,26 @@ from deepssh_gui.search.gallery import Gallery
 from tests.conftest import write_png
 
 
-@pytest.mark.parametrize("forged", ["/etc/passwd", "../../../../../../etc/hostname"])
-def test_metadata_edited_to_point_outside_is_refused(small_gallery, tmp_path, forged):
+@pytest.mark.parametrize("column", ["crop", "thumb", "source"])
+@pytest.mark.parametrize("forged", ["/etc/passwd", "../../../../../../etc/hostname", "thumbs/../../../../etc/hostname"])
+def test_metadata_edited_to_point_outside_is_refused_on_open(small_gallery, column, forged):
     model, gallery = small_gallery
     conn = sqlite3.connect(gallery / "gallery.sqlite")
     with conn:
-        conn.execute("UPDATE items SET crop = ?, thumb = ? WHERE id = 0", (forged, forged))
+        conn.execute(f"UPDATE items SET {column} = ? WHERE id = 0", (forged,))
     conn.close()
+    with pytest.raises(DeepSSHError, match="outside the gallery.*refused"):
+        SearchEngine(gallery, model)
+
+
+def test_a_path_that_leaves_the_recorded_folders_is_refused_when_used(small_gallery):
+    """Belt and braces: resolve() itself refuses, whatever the open-time check let through."""
+    model, gallery = small_gallery
     eng = SearchEngine(gallery, model)
     try:
         with pytest.raises(DeepSSHError, match="outside the gallery and its recorded source folders; refused"):
-            eng.search(SearchRequest(attributes="personalMale", top=8))
+            eng.gallery.resolve("/etc/passwd")
+        assert eng.search(SearchRequest(attributes="personalMale", top=8)).hits
     finally:
         eng.close()
 
