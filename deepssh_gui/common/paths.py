@@ -34,15 +34,19 @@ DEMO_GALLERY = resources_dir() / "demo" / "gallery"
 DEMO_VIDEO = resources_dir() / "demo" / "vtest.avi"
 
 
+def user_data_dir() -> Path:
+    """The user's writable DeepSSH folder: ``$DEEPSSH_DATA``, else ``$XDG_DATA_HOME/deepssh``."""
+    return Path(os.environ.get("DEEPSSH_DATA", Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+                               / "deepssh"))
+
+
 def user_demo_gallery() -> Path:
     """A writable copy of the bundled demo gallery (and its clip) in the user's data folder.
 
     The bundled copy stays pristine (it may be read-only inside an installed application);
     searches on the copy are recorded in its own audit log.
     """
-    base = Path(os.environ.get("DEEPSSH_DATA", Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
-                               / "deepssh"))
-    dest = base / "demo"
+    dest = user_data_dir() / "demo"
     gal = dest / "gallery"
     marker = gal / ".copied-from"
     src_db = DEMO_GALLERY / "gallery.sqlite"

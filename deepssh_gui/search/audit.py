@@ -94,9 +94,9 @@ def verify(rows: list[dict], info: dict, triggers_present: set[str]) -> ChainChe
 
 def user_log_path(info: dict) -> Path:
     """Where searches of a read-only gallery are recorded: the user's data folder, one file per gallery."""
-    base = Path(os.environ.get("DEEPSSH_DATA", Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
-                               / "deepssh"))
-    return base / "audit" / f"{genesis(info)[:24]}.jsonl"
+    from ..common.paths import user_data_dir
+
+    return user_data_dir() / "audit" / f"{genesis(info)[:24]}.jsonl"
 
 
 def append_user_log(path, row: dict, first_prev: str) -> str:
