@@ -13,7 +13,8 @@ A gallery is a directory::
 Writes go through SQLite transactions, one per batch, so an interrupted build (Ctrl-C,
 crash, full disk) leaves every finished batch and nothing half-written; running the same
 build again resumes with the sources not yet done. Derived files are written atomically
-after the database and carry the item count they were built from.
+after the database, which records their SHA-256: a stale, damaged or unrecorded one is
+rebuilt from the database.
 """
 
 from __future__ import annotations
@@ -473,8 +474,7 @@ class Gallery:
 
     def state(self) -> str:
         """A short description of the gallery's content: item count and build generation."""
-        gen = self.conn.execute("SELECT value FROM info WHERE key = 'generation'").fetchone()
-        return f"{len(self)} items, build generation {gen[0] if gen else 0}"
+        return f"{len(self)} items, build generation {self.generation()}"
 
     def append_audit(self, origin: str, mode: str, query: str, probe_sha256: str | None, filters: str,
                      model_hash: str, result_ids: list[int], examiner: str | None = None) -> int | None:
@@ -495,9 +495,7 @@ class Gallery:
         try:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
-                last = self.conn.execute("SELECT row_hash FROM audit WHERE row_hash IS NOT NULL "
-                                         "ORDER BY id DESC LIMIT 1").fetchone()
-                prev = last[0] if last else audit.genesis(self.info)
+                prev = self.audit_head() or audit.genesis(self.info)
                 cols = audit.CONTENT + ("prev_hash", "row_hash")
                 cur = self.conn.execute(f"INSERT INTO audit ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})",
                                         [row[k] for k in audit.CONTENT] + [prev, audit.row_hash(prev, row)])
@@ -581,6 +579,11 @@ class Gallery:
         if sha256_file(self.root / name) != want[0]:
             raise ValueError(f"{name} does not match its recorded checksum")
 
+    def _note_repair(self, what: str, exc: BaseException) -> None:
+        """Say why derived files are rebuilt, unless they were merely missing or out of date."""
+        if "stale" not in str(exc) and not isinstance(exc, FileNotFoundError):
+            self.repairs.append(f"the gallery's {what} were rebuilt from its database: {exc}")
+
     def load(self) -> None:
         """Load the index and attribute segments, rebuilding them if stale or missing."""
         import faiss
@@ -600,8 +603,7 @@ class Gallery:
             if index.ntotal != n or seg.shape != (self.layout.n_attr_bytes, n) or index.d != self.layout.nbits:
                 raise ValueError("stale")
         except (OSError, ValueError, RuntimeError) as exc:
-            if "stale" not in str(exc) and not isinstance(exc, FileNotFoundError):
-                self.repairs.append(f"the gallery's index files were rebuilt from its database: {exc}")
+            self._note_repair("index files", exc)
             codes = self._read_codes()
             if self.read_only:
                 # cannot write the derived files: build them in memory only
@@ -696,8 +698,7 @@ class Gallery:
                 if q.shape != shape or q.dtype != np.uint8:
                     raise ValueError("stale")
             except (OSError, ValueError) as exc:
-                if "stale" not in str(exc) and not isinstance(exc, FileNotFoundError):
-                    self.repairs.append(f"the gallery's attribute probabilities were rebuilt from its database: {exc}")
+                self._note_repair("attribute probabilities", exc)
                 q = self._read_logits() if self.read_only else self._write_logits()
             self._logits = q
         return self._logits
