@@ -54,9 +54,10 @@ def _build_from_images(gallery: Gallery, model: ModelFile, images: str, batch_si
     """Add every image under ``images`` (recursive) not yet in the gallery. Finalises the index."""
     t0 = time.perf_counter()
     rep = BuildReport()
-    if Path(images).is_dir():
-        gallery.add_root(Path(images).resolve())
     paths = [str(Path(p).resolve()) for p in load_folder(images)]
+    # the folders the gallery may point into: the input folder, or those of a file list's files
+    for folder in ([Path(images).resolve()] if Path(images).is_dir() else sorted({os.path.dirname(p) for p in paths})):
+        gallery.add_root(folder)
     todo = []
     for p in paths:
         if gallery.source_status(gallery.rel(p)) in ("done", "failed"):

@@ -55,3 +55,20 @@ def test_symlinks_leaving_the_input_folder_are_not_followed(tmp_path):
     os.symlink(src / "ok.png", src / "inside_link.png")  # a link that stays inside is fine
     got = sorted(os.path.basename(p) for p in load_folder(src))
     assert got == ["inside_link.png", "ok.png"]
+
+
+def test_a_gallery_built_from_a_file_list_opens_again(model_with_decoder, crops_dir, tmp_path):
+    """Listed files live in several folders: each is recorded, so the gallery is not refused later."""
+    from deepssh_gui.ingest.build import build_from_images
+    from deepssh_gui.model.modelfile import load_model_file
+
+    listing = tmp_path / "list.txt"
+    listing.write_text("\n".join(str(p) for p in sorted(crops_dir.rglob("*.png"))))
+    m = load_model_file(model_with_decoder)
+    with Gallery.create(tmp_path / "g", m) as g:
+        assert build_from_images(g, m, str(listing)).added == 8
+    eng = SearchEngine(tmp_path / "g", model_with_decoder)
+    try:
+        assert len(eng.search(SearchRequest(attributes="personalMale", top=8)).hits) == 8
+    finally:
+        eng.close()
