@@ -10,7 +10,6 @@ import sys
 
 from .. import __version__
 from ..common.errors import DeepSSHError
-from ..common.paths import default_model_path  # noqa: F401 (kept importable from here)
 from . import bench, demo, encode, evaluate, gallery, search, train
 
 

@@ -18,7 +18,8 @@ from ..model.layout import pack_bits
 @torch.inference_mode()
 def imagenet_features(images: np.ndarray, batch_size: int = 128) -> np.ndarray:
     """Pooled ImageNet MobileNetV2 features ``float32 (N, 1280)`` of ``uint8 (N, H, W, 3)`` RGB."""
-    from ..learn.backbone import IMAGENET_MEAN, IMAGENET_STD, build_backbone
+    from ..learn.backbone import build_backbone
+    from ..model.config import IMAGENET_MEAN, IMAGENET_STD
 
     net, _ = build_backbone("mobilenet_v2", pretrained=True)
     net.eval()

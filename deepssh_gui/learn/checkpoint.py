@@ -20,7 +20,7 @@ from ..common.atomic import atomic_write_with
 from ..common.errors import CheckpointError
 from ..model.calibration import Calibration
 from ..model.decoder import Decoder
-from ..model.modelfile import (FORMAT_VERSION, MODEL_FORMAT, STATE_FORMAT, ModelFile, check_model_dict,  # noqa: F401
+from ..model.modelfile import (FORMAT_VERSION, MODEL_FORMAT, ModelFile, check_model_dict,
                                model_hash)
 from ..model.schema import AttributeSchema
 from .network import DeepSSHNet, ModelConfig

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..model.encode import Encoded, encode_paths, save_npz  # noqa: F401 (one import for the torch side)
 from ..model.calibration import Calibration
 from ..model.encoder import codes_and_probs
 from .checkpoint import LoadedModel

@@ -31,7 +31,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..common.atomic import atomic_write_with
-from .checkpoint import STATE_FORMAT, FORMAT_VERSION, safe_load, save_model, to_numpy_meta
+from ..model.modelfile import FORMAT_VERSION, STATE_FORMAT
+from .checkpoint import safe_load, save_model, to_numpy_meta
 from .datasets.base import SampleSet
 from ..model.decoder import Decoder
 from .encode import encode_arrays
