@@ -64,6 +64,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                       max_steps_per_epoch=args.max_steps, device=args.device, val_every=args.val_every, freeze_blocks=args.freeze_blocks,
                       ibn_after=tuple(int(x) for x in args.ibn_after.split(",")) if args.ibn_after else (),
                       color_jitter=args.color_jitter, pk=args.pk or (0, 0), w_triplet=args.w_triplet,
+                      w_sim=args.w_sim,
                       command=command_line())
     bar = TqdmProgress("train", unit="step")
     try:
@@ -106,6 +107,8 @@ def register(sub) -> None:
     t.add_argument("--color-jitter", type=float, default=0.0, help="brightness/contrast/saturation jitter, e.g. 0.3")
     t.add_argument("--pk", type=_pk, help="identity-balanced batches of P identities x K images, e.g. 12x4")
     t.add_argument("--w-triplet", type=float, default=0.0, help="weight of the batch-hard triplet loss (needs --pk)")
+    t.add_argument("--w-sim", type=float, default=0.0,
+                   help="weight of the loss that makes code affinities follow the float feature's cosines")
     t.add_argument("--freeze-blocks", type=int, default=4, help="leading backbone blocks kept at ImageNet weights")
     t.add_argument("--bits", type=int, default=256, help="code length, 128-2048, multiple of 8")
     t.add_argument("--bits-per-attr", type=int, default=None)

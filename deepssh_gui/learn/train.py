@@ -8,7 +8,11 @@ Losses (weights in :class:`TrainConfig`):
   codes of one person point the same way, which is what Hamming distance measures;
 - quantisation: ``mean((|h| - 1)^2)`` pulls the relaxed identity bits towards ±1;
 - balance: ``mean_bits(mean_batch(h)^2)`` on identity bits keeps each bit used about half
-  the time (attribute bits follow their attribute's prior instead).
+  the time (attribute bits follow their attribute's prior instead);
+- similarity preservation (optional, ``w_sim``): the relaxed identity bits' pairwise
+  affinities ``h_i . h_j / n_id`` follow the cosine similarities of the (standardised, detached)
+  pooled float feature, because on unseen cameras that float feature ranks better than the
+  code learnt from training identities alone (docs/model.md).
 
 Determinism: every random choice of epoch ``e`` comes from seed ``seed * 1000 + e``, so a run
 resumed after epoch ``e`` gives the same weights as an uninterrupted run.
@@ -75,6 +79,7 @@ class TrainConfig:
     pk: tuple[int, int] = (0, 0)  # (P identities, K images each) per batch; (0, 0) = uniform batches
     w_triplet: float = 0.0
     triplet_margin: float = 0.3
+    w_sim: float = 0.0
     command: str = ""
 
     @property
@@ -207,6 +212,21 @@ def batch_hard_triplet(emb: torch.Tensor, target: torch.Tensor, margin: float) -
     hardest_pos = d.masked_fill(~pos, -1).max(1).values
     hardest_neg = d.masked_fill(same, 3).min(1).values
     return F.relu(hardest_pos - hardest_neg + margin)[valid].mean()
+
+
+def similarity_preservation(h_id: torch.Tensor, feat: torch.Tensor, feat_bn: nn.BatchNorm1d) -> torch.Tensor:
+    """Mean squared gap between code affinities and float-feature cosines in the batch.
+
+    ``h_id float (N, n_id)`` relaxed identity bits; ``feat float (N, C)`` pooled features,
+    standardised with ``feat_bn``'s running statistics (not its batch statistics, so the
+    teacher does not move the BatchNorm) and detached: the float feature is the teacher.
+    """
+    with torch.no_grad():
+        f = (feat - feat_bn.running_mean) / torch.sqrt(feat_bn.running_var + feat_bn.eps)
+        f = F.normalize(f, dim=1)
+        target = f @ f.T
+    affinity = h_id @ h_id.T / h_id.shape[1]
+    return (affinity - target).pow(2).mean()
 
 
 def attribute_loss(logits: torch.Tensor, labels: torch.Tensor, prior: torch.Tensor) -> torch.Tensor:
@@ -347,14 +367,15 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
             for m in net.features[: cfg.freeze_blocks].modules():
                 if isinstance(m, nn.BatchNorm2d):
                     m.eval()  # frozen blocks keep ImageNet statistics
-            sums = {"loss": 0.0, "attr": 0.0, "id": 0.0, "quant": 0.0, "balance": 0.0, "triplet": 0.0}
+            sums = {"loss": 0.0, "attr": 0.0, "id": 0.0, "quant": 0.0, "balance": 0.0, "triplet": 0.0, "sim": 0.0}
             for step in range(steps):
                 idx = sampler.batch(gen) if sampler else perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
                 lr = _lr_at(cfg, epoch, step, steps)
                 for g in opt.param_groups:
                     g["lr"] = lr * g["lr_mult"]
                 x = net.normalise(augment(torch.from_numpy(images[idx.numpy()]), gen, color_jitter=cfg.color_jitter).to(dev))
-                h, logits = net.heads(net.embed(x))
+                feat = net.embed(x)
+                h, logits = net.heads(feat)
                 l_attr = attribute_loss(logits, labels[idx.to(dev)], prior)
                 target = torch.from_numpy(pids[idx.numpy()]).to(dev)
                 l_id = classifier(h, target)
@@ -365,12 +386,13 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
                 # attribute bits are thermometer codes of their logits: quantise identity bits only
                 l_quant = (h[:, a_bits:].abs() - 1).pow(2).mean()
                 l_bal = h[:, a_bits:].mean(0).pow(2).mean()
+                l_sim = similarity_preservation(h[:, a_bits:], feat, net.feat_bn) if cfg.w_sim else h.sum() * 0
                 loss = (cfg.w_attr * l_attr + cfg.w_id * l_id + cfg.w_quant * l_quant + cfg.w_balance * l_bal
-                        + cfg.w_triplet * l_tri)
+                        + cfg.w_triplet * l_tri + cfg.w_sim * l_sim)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
-                for key, v in zip(sums, (loss, l_attr, l_id, l_quant, l_bal, l_tri)):
+                for key, v in zip(sums, (loss, l_attr, l_id, l_quant, l_bal, l_tri, l_sim)):
                     sums[key] += float(v.detach())
                 progress(step + 1, steps, f"epoch {epoch + 1}/{cfg.epochs} loss {sums['loss'] / (step + 1):.3f}")
             record = {"epoch": epoch + 1, "seconds": round(time.time() - t0, 1), "lr": lr,

@@ -125,3 +125,22 @@ def test_frozen_blocks_keep_imagenet_weights_but_ibn_norms_learn(tmp_path, tiny_
     assert torch.equal(init[stem], trained[stem])  # frozen (freeze_blocks=4 covers block 0)
     ibn = "features.3.ibn_norm.weight"
     assert not torch.equal(init[ibn], trained[ibn])  # inside a frozen block, yet trained
+
+
+def test_similarity_preservation_is_zero_when_code_affinities_equal_feature_cosines():
+    from torch import nn
+
+    from deepssh_gui.learn.train import similarity_preservation
+
+    torch.manual_seed(0)
+    bn = nn.BatchNorm1d(16).eval()  # running stats: mean 0, var 1
+    feat = torch.randn(6, 16)
+    matching = torch.nn.functional.normalize(feat, dim=1) * 4.0  # h . h / 16 == cosine
+    assert float(similarity_preservation(matching, feat, bn)) == pytest.approx(0.0, abs=1e-6)
+    h = torch.randn(6, 16, requires_grad=True)
+    feat.requires_grad_(True)
+    loss = similarity_preservation(h, feat, bn)
+    assert float(loss) > 0.01
+    loss.backward()
+    assert h.grad is not None and h.grad.abs().sum() > 0
+    assert feat.grad is None  # the float feature is the teacher: no gradient flows into it
