@@ -125,6 +125,21 @@ class SearchEngine:
             probe, probe_sha = self.encode_probe(req.probe_image, req.probe_box)
         if probe is None and not query:
             raise DeepSSHError("give attributes, a probe image, or both")
+        hits, n_searched, rank, notes = self.rank_hits(req, probe, query)
+        out = self.result_hits(hits)
+        mode = "hybrid" if probe is not None and query else "photo" if probe is not None else "attributes"
+        res = SearchResult(out, query, probe_sha, time.perf_counter() - t0, n_searched,
+                           masked_bits(query, self.gallery.layout.bits_per_attr), mode, notes, rank=rank)
+        self._audit(req, res)
+        return res
+
+    def rank_hits(self, req: SearchRequest, probe: np.ndarray | None, query: AttributeQuery
+                  ) -> tuple[list[Hit], int, str, list[str]]:
+        """Rank the gallery: ``(hits, items searched, attribute ranking used, notes)``; no audit.
+
+        Hits are sorted by ``(score, id)`` (ties broken by the lower gallery id), which is what
+        lets a sharded gallery merge per-shard results into exactly this ranking.
+        """
         g = self.gallery
         if g.refresh_if_changed():  # another process appended items since this engine loaded them
             g.load()
@@ -150,18 +165,16 @@ class SearchEngine:
                               logits=logits)
             if cand is not None:  # rows of the filtered arrays -> gallery ids
                 hits = [replace(h, index=int(cand[h.index])) for h in hits]
-        metas = g.items([h.index for h in hits])
-        codes = g.codes
-        att = g.attr_scores([h.index for h in hits])
-        out = [ResultHit(h, m, codes[h.index].copy(), att[r]) for r, (h, m) in enumerate(zip(hits, metas))]
-        mode = "hybrid" if probe is not None and query else "photo" if probe is not None else "attributes"
         notes += g.repairs
         g.repairs = []
-        res = SearchResult(out, query, probe_sha, time.perf_counter() - t0,
-                           n if cand is None else len(cand), masked_bits(query, g.layout.bits_per_attr), mode,
-                           notes, rank=rank)
-        self._audit(req, res)
-        return res
+        return hits, (n if cand is None else len(cand)), rank, notes
+
+    def result_hits(self, hits: list[Hit]) -> list[ResultHit]:
+        """The hits with their stored metadata, codes and attribute probabilities."""
+        g = self.gallery
+        ids = [h.index for h in hits]
+        metas, att, codes = g.items(ids), g.attr_scores(ids), g.codes
+        return [ResultHit(h, m, codes[h.index].copy(), att[r]) for r, (h, m) in enumerate(zip(hits, metas))]
 
     def _rank_mode(self, asked: str, has_query: bool) -> tuple[str, list[str]]:
         if asked not in ("auto", "probability", "hamming"):
@@ -178,29 +191,7 @@ class SearchEngine:
                            "adds them"]
 
     def _audit(self, req: SearchRequest, res: SearchResult) -> None:
-        """Every search is recorded before its results are returned: in the gallery's chained
-        log, or for a read-only gallery in the user's own chained log (and the result says so).
-        A search whose record cannot be written fails."""
-        from . import audit
-        from .gallery import GalleryError
-
-        filters = json.dumps({k: v for k, v in (("camera", req.camera), ("from", req.t_from), ("to", req.t_to),
-                                                ("top", req.top), ("alpha", req.alpha if res.mode == "hybrid" else None),
-                                                ("rank", res.rank if res.query else None),
-                                                ("probe_box", req.probe_box)) if v is not None})
-        probe = res.probe_sha256
-        if probe is None and req.probe_code is not None:
-            probe = "code:" + np.asarray(req.probe_code, np.uint8).tobytes().hex()
-        try:
-            res.audit_id = self.gallery.append_audit(req.origin, res.mode, res.query.text, probe, filters,
-                                                     self.model.hash, [h.hit.index for h in res.hits],
-                                                     examiner=req.examiner)
-        except (GalleryError, OSError) as exc:
-            raise DeepSSHError(f"the search was not run to the end: its audit record could not be written ({exc}); "
-                               f"no results are returned") from None
-        if res.audit_id is None:
-            res.notes.append(f"the gallery is read-only: this search was recorded in your own audit log "
-                             f"{audit.user_log_path(self.gallery.info)}")
+        audit_search(self.gallery, self.model.hash, req, res)
 
     def _faiss_photo(self, probe: np.ndarray, k: int) -> list[Hit]:
         g = self.gallery
@@ -223,3 +214,30 @@ class SearchEngine:
             _, rd, ri = index.range_search(q, cut + 1)
         order = np.lexsort((ri, rd))[:kk]
         return [Hit(int(ri[j]), r + 1, float(rd[j]), int(rd[j]), None) for r, j in enumerate(order)]
+
+
+def audit_search(gallery: Gallery, model_hash: str, req: SearchRequest, res: SearchResult,
+                 gallery_state: str | None = None) -> None:
+    """Every search is recorded before its results are returned: in the gallery's chained
+    log, or for a read-only gallery in the user's own chained log (and the result says so).
+    A search whose record cannot be written fails."""
+    from . import audit
+    from .gallery import GalleryError
+
+    filters = json.dumps({k: v for k, v in (("camera", req.camera), ("from", req.t_from), ("to", req.t_to),
+                                            ("top", req.top), ("alpha", req.alpha if res.mode == "hybrid" else None),
+                                            ("rank", res.rank if res.query else None),
+                                            ("probe_box", req.probe_box)) if v is not None})
+    probe = res.probe_sha256
+    if probe is None and req.probe_code is not None:
+        probe = "code:" + np.asarray(req.probe_code, np.uint8).tobytes().hex()
+    try:
+        res.audit_id = gallery.append_audit(req.origin, res.mode, res.query.text, probe, filters, model_hash,
+                                            [h.hit.index for h in res.hits], examiner=req.examiner,
+                                            gallery_state=gallery_state)
+    except (GalleryError, OSError) as exc:
+        raise DeepSSHError(f"the search was not run to the end: its audit record could not be written ({exc}); "
+                           f"no results are returned") from None
+    if res.audit_id is None:
+        res.notes.append(f"the gallery is read-only: this search was recorded in your own audit log "
+                         f"{audit.user_log_path(gallery.info)}")

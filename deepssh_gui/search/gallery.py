@@ -477,7 +477,8 @@ class Gallery:
         return f"{len(self)} items, build generation {self.generation()}"
 
     def append_audit(self, origin: str, mode: str, query: str, probe_sha256: str | None, filters: str,
-                     model_hash: str, result_ids: list[int], examiner: str | None = None) -> int | None:
+                     model_hash: str, result_ids: list[int], examiner: str | None = None,
+                     gallery_state: str | None = None) -> int | None:
         """Append one search to the hash-chained audit log; returns its entry id.
 
         The previous hash is read and the row written in one IMMEDIATE transaction, so two
@@ -486,7 +487,7 @@ class Gallery:
         """
         row = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "origin": origin, "mode": mode, "query": query,
                "probe_sha256": probe_sha256, "filters": filters, "model_hash": model_hash,
-               "gallery_state": self.state(), "result_ids": json.dumps([int(i) for i in result_ids]),
+               "gallery_state": gallery_state or self.state(), "result_ids": json.dumps([int(i) for i in result_ids]),
                "examiner": examiner or audit.current_examiner(), "host": audit.current_host(),
                "tool_version": __version__}
         if self.read_only:
