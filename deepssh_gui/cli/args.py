@@ -70,3 +70,32 @@ def runtime_model(path: str, engine: str = "onnx"):
 
     return load_model_file(path)
 
+
+
+def add_cluster_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cluster", metavar="local:N", help="run shard tasks on a new local Dask cluster of N processes")
+    p.add_argument("--scheduler", metavar="tcp://HOST:8786", help="run shard tasks on an existing Dask cluster")
+
+
+def open_engine(gallery: str, model, args: argparse.Namespace, read_only: bool = False):
+    """The engine for ``gallery``: a :class:`SearchEngine`, or a :class:`ShardedEngine` for a
+    sharded gallery (run on ``--cluster``/``--scheduler`` when given, else in this process)."""
+    from ..scale.manifest import is_sharded
+
+    cluster, scheduler = getattr(args, "cluster", None), getattr(args, "scheduler", None)
+    if is_sharded(gallery):
+        from ..scale.backend import connect
+        from ..scale.engine import ShardedEngine
+
+        backend = connect(cluster, scheduler)
+        try:
+            return ShardedEngine(gallery, model, backend, read_only=read_only)
+        except BaseException:
+            backend.close()
+            raise
+    if cluster or scheduler:
+        raise DeepSSHError(f"{gallery!r} is not a sharded gallery: split it first with "
+                           f"`deepssh gallery shard {gallery} --shards N --out DIR`")
+    from ..search.engine import SearchEngine
+
+    return SearchEngine(gallery, model, read_only=read_only)

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ..common.errors import DeepSSHError
-from .args import add_engine_arg, default_model_path, parse_time, runtime_model
+from .args import add_cluster_args, add_engine_arg, default_model_path, parse_time, positive_int, runtime_model
 
 
 def cmd_gallery_build(args: argparse.Namespace) -> int:
@@ -15,8 +15,11 @@ def cmd_gallery_build(args: argparse.Namespace) -> int:
     from ..common.progress import TqdmProgress
 
     if bool(args.images) == bool(args.video):
-        raise DeepSSHError("give exactly one of --images DIR or --video FILE")
+        raise DeepSSHError("give exactly one of --images DIR or --video FILE [FILE ...]")
     model = runtime_model(args.model, args.engine)
+    if args.cluster or args.scheduler or args.shard_size or (args.video and len(args.video) > 1):
+        return _build_sharded(args, model)
+    args.video = args.video[0] if args.video else None
     bar = TqdmProgress("gallery", unit="frame" if args.video else "img")
     with Gallery.create(args.out, model) as g:
         before = len(g)
@@ -53,6 +56,53 @@ def cmd_gallery_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _build_sharded(args: argparse.Namespace, model) -> int:
+    from ..common.progress import TqdmProgress
+    from ..scale.backend import connect
+    from ..scale.ingest import build_sharded
+
+    if args.engine != "onnx":
+        raise DeepSSHError("sharded builds run on onnxruntime: drop --engine torch")
+    if args.camera and args.video and len(args.video) > 1:
+        raise DeepSSHError("--camera names one video's camera; with several videos each is named after its file")
+    backend = connect(args.cluster, args.scheduler)
+    bar = TqdmProgress("shards", unit="shard")
+    try:
+        rep = build_sharded(args.out, model, backend, videos=args.video, images=args.images,
+                            shard_size=args.shard_size or 10_000, progress=bar,
+                            video_options=dict(camera=args.camera, detector=args.detector, tracker=args.tracker,
+                                               best_per_track=args.best_per_track,
+                                               start_time=parse_time(args.start_time) or 0.0))
+    except KeyboardInterrupt:
+        print("cancelled: finished shards are kept; run the same command to resume", file=sys.stderr)
+        return 130
+    finally:
+        bar.close()
+        backend.close()
+    m = rep.manifest
+    print(f"sharded gallery {args.out}: {m.n_items} items in {len(m.shards)} shards on {backend.description} "
+          f"({len(rep.built)} built now, {len(rep.skipped)} finished earlier)")
+    return 0
+
+
+def cmd_gallery_shard(args: argparse.Namespace) -> int:
+    from ..common.progress import TqdmProgress
+    from ..scale.split import shard_gallery
+
+    model = runtime_model(args.model)
+    bar = TqdmProgress("shard", unit="item")
+    try:
+        m = shard_gallery(args.gallery, args.shards, args.out, model, progress=bar)
+    except KeyboardInterrupt:
+        print("cancelled: finished shards are kept; run the same command to resume", file=sys.stderr)
+        return 130
+    finally:
+        bar.close()
+    print(f"sharded gallery {args.out}: {m.n_items} items in {len(m.shards)} shards "
+          f"({', '.join(f'{s.name} {s.n_items}' for s in m.shards)})")
+    return 0
+
+
 def cmd_gallery_reencode(args: argparse.Namespace) -> int:
     from ..common.progress import TqdmProgress
     from ..ingest.build import reencode_probabilities
@@ -80,7 +130,7 @@ def register(sub) -> None:
     gb = ga.add_parser("build", help="build or extend a gallery from a folder of crops or a video")
     gb.add_argument("--model", default=str(default_model_path()))
     gb.add_argument("--images", help="folder of crops (recursive)")
-    gb.add_argument("--video", help="video file")
+    gb.add_argument("--video", nargs="+", help="video file(s); several make a sharded gallery, one shard per video")
     gb.add_argument("--camera", help="camera name for video items (default: the file name)")
     gb.add_argument("--detector", default="mog2", help="mog2 (fixed camera), hog, or a path to an .onnx detector")
     gb.add_argument("--tracker", default="deepsort", choices=["deepsort", "iou"])
@@ -89,8 +139,18 @@ def register(sub) -> None:
     gb.add_argument("--out", required=True, help="gallery directory (created, or extended and resumed)")
     gb.add_argument("--no-wait", action="store_true",
                     help="refuse (exit 2) instead of waiting when another build is writing to the gallery")
+    gb.add_argument("--shard-size", type=positive_int,
+                    help="with --images: write a sharded gallery, one shard per this many crops")
     add_engine_arg(gb)
+    add_cluster_args(gb)
     gb.set_defaults(func=cmd_gallery_build)
+
+    gs = ga.add_parser("shard", help="split a gallery into shard galleries plus a manifest (for a cluster)")
+    gs.add_argument("gallery")
+    gs.add_argument("--shards", type=positive_int, required=True)
+    gs.add_argument("--out", required=True, help="sharded gallery directory")
+    gs.add_argument("--model", default=str(default_model_path()))
+    gs.set_defaults(func=cmd_gallery_shard)
 
     gr = ga.add_parser("reencode", help="add attribute probabilities to a gallery built before they were stored")
     gr.add_argument("gallery")

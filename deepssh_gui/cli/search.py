@@ -8,15 +8,16 @@ import sys
 from pathlib import Path
 
 from ..common.errors import DeepSSHError
-from .args import add_engine_arg, positive_int, default_model_path, parse_time, runtime_model
+from .args import (add_cluster_args, add_engine_arg, default_model_path, open_engine, parse_time, positive_int,
+                   runtime_model)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from ..search.engine import SearchEngine, SearchRequest
+    from ..search.engine import SearchRequest
 
     if not (args.image or args.attributes or args.negate):
         raise DeepSSHError("give --image, --attributes (and/or --not), or both")
-    eng = SearchEngine(args.gallery, runtime_model(args.model, args.engine))
+    eng = open_engine(args.gallery, runtime_model(args.model, args.engine), args)
     try:
         res = eng.search(SearchRequest(attributes=args.attributes or "", negated=args.negate or "",
                                        probe_image=args.image, camera=args.camera, t_from=parse_time(args.t_from),
@@ -94,7 +95,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from ..common.atomic import atomic_write_text
     from ..search.gallery import Gallery
 
-    with Gallery.open(args.gallery, read_only=True) as g:
+    from ..scale.manifest import AUDIT_DIR, is_sharded
+
+    where = Path(args.gallery) / AUDIT_DIR if is_sharded(args.gallery) else args.gallery  # a sharded gallery's log
+    with Gallery.open(where, read_only=True) as g:
         rows = g.audit_entries()
         check = g.verify_audit() if args.verify else None
     if check is not None:
@@ -134,6 +138,7 @@ def register(sub) -> None:
     se.add_argument("--rank", choices=["auto", "probability", "hamming"], default="auto",
                     help="attribute ranking: calibrated probability (auto where the gallery has it) or masked Hamming")
     add_engine_arg(se)
+    add_cluster_args(se)
     se.set_defaults(func=cmd_search)
 
     ex = sub.add_parser("export", help="search and export hits as an HTML + PDF evidence report")

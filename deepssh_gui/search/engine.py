@@ -93,19 +93,7 @@ class SearchEngine:
 
     def encode_probe(self, path: str, box: tuple[int, int, int, int] | None = None) -> tuple[np.ndarray, str]:
         """``(code uint8 (nbytes,), sha256)`` of a probe image (optionally a box inside it)."""
-        from .gallery import sha256_file
-        from ..common.imageio import read_rgb, resize_rgb
-
-        img = read_rgb(path)
-        if box is not None:
-            x, y, w, h = (int(v) for v in box)
-            x0, y0 = max(0, x), max(0, y)
-            x1, y1 = min(img.shape[1], x + w), min(img.shape[0], y + h)
-            if x1 - x0 < 4 or y1 - y0 < 4:
-                raise DeepSSHError(f"the box {box} lies outside the {img.shape[1]}x{img.shape[0]} probe image")
-            img = img[y0:y1, x0:x1]
-        codes, _, _ = self.model.encoder().encode(resize_rgb(img, self.model.config.input_hw)[None])
-        return codes[0], sha256_file(path)
+        return encode_probe(self.model, path, box)
 
     def search(self, req: SearchRequest) -> SearchResult:
         import sqlite3
@@ -241,3 +229,20 @@ def audit_search(gallery: Gallery, model_hash: str, req: SearchRequest, res: Sea
     if res.audit_id is None:
         res.notes.append(f"the gallery is read-only: this search was recorded in your own audit log "
                          f"{audit.user_log_path(gallery.info)}")
+
+
+def encode_probe(model, path: str, box: tuple[int, int, int, int] | None = None) -> tuple[np.ndarray, str]:
+    """``(code uint8 (nbytes,), sha256)`` of a probe image (optionally a box inside it)."""
+    from .gallery import sha256_file
+    from ..common.imageio import read_rgb, resize_rgb
+
+    img = read_rgb(path)
+    if box is not None:
+        x, y, w, h = (int(v) for v in box)
+        x0, y0 = max(0, x), max(0, y)
+        x1, y1 = min(img.shape[1], x + w), min(img.shape[0], y + h)
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            raise DeepSSHError(f"the box {box} lies outside the {img.shape[1]}x{img.shape[0]} probe image")
+        img = img[y0:y1, x0:x1]
+    codes, _, _ = model.encoder().encode(resize_rgb(img, model.config.input_hw)[None])
+    return codes[0], sha256_file(path)

@@ -305,6 +305,11 @@ class Gallery:
             raise GalleryError(f"gallery {str(self.root)!r}: item {bad[0]} names a file outside the gallery; "
                                f"refused (the metadata was edited or is damaged)")
 
+    @property
+    def source_roots(self) -> list[str]:
+        """The recorded folders, besides the gallery's own, that its stored paths may point into."""
+        return self._roots[1:]
+
     def add_root(self, folder: str | os.PathLike) -> None:
         """Record a folder that stored paths may point into (an input folder, a video's folder)."""
         self._writable()

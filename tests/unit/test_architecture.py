@@ -1,6 +1,6 @@
 """The package layout is the architecture, and these tests keep it so.
 
-- Qt only in ``ui/``.
+- Qt only in ``ui/``; Dask only in ``scale/``.
 - Stages import only the stages below them (``ALLOWED``), so there are no cycles between stages,
   and no module-level import cycle anywhere.
 - The runtime (everything outside ``learn/`` and ``evaluate/``) imports neither torch nor
@@ -15,16 +15,17 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 PKG = ROOT / "deepssh_gui"
-RUNTIME = ("common", "model", "search", "ingest", "cli", "ui")
+RUNTIME = ("common", "model", "search", "ingest", "scale", "cli", "ui")
 ALLOWED = {
     "common": set(),
     "model": {"common"},
     "search": {"common", "model"},
     "ingest": {"common", "model", "search"},
+    "scale": {"common", "model", "search", "ingest"},
     "learn": {"common", "model", "ingest"},
     "evaluate": {"common", "model", "search", "ingest", "learn"},
-    "ui": {"common", "model", "search", "ingest", "evaluate"},
-    "cli": {"common", "model", "search", "ingest", "learn", "evaluate", "ui"},
+    "ui": {"common", "model", "search", "ingest", "scale", "evaluate"},
+    "cli": {"common", "model", "search", "ingest", "scale", "learn", "evaluate", "ui"},
 }
 
 
@@ -63,6 +64,13 @@ def test_only_ui_imports_qt():
     offenders = [str(p.relative_to(ROOT)) for p in PKG.rglob("*.py")
                  if "ui" not in p.relative_to(PKG).parts[:1]
                  and {m.split(".")[0] for m in _imports(p)} & {"PySide6", "shiboken6"}]
+    assert offenders == []
+
+
+def test_only_scale_imports_dask():
+    offenders = [str(p.relative_to(ROOT)) for p in PKG.rglob("*.py")
+                 if "scale" not in p.relative_to(PKG).parts[:1]
+                 and {m.split(".")[0] for m in _imports(p)} & {"dask", "distributed"}]
     assert offenders == []
 
 

@@ -1,0 +1,160 @@
+"""Searching a sharded gallery: every shard answers the same request, the client merges.
+
+Each shard returns its own top ``k`` sorted by ``(score, local id)``. Scores depend on the item
+and the query only, and global ids keep the shards' order (``first_id + local id``), so sorting
+the union by ``(score, global id)`` and keeping ``k`` gives exactly the ranking the
+single-gallery engine gives on the same items, ties included. The probe photo is encoded once,
+by the client; workers need the model file only for its decoder and its hash.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from ..common.errors import DeepSSHError
+from ..model.modelfile import load_model_file
+from ..search.engine import ResultHit, SearchEngine, SearchRequest, SearchResult, audit_search, encode_probe
+from ..search.gallery import Gallery, GalleryError
+from ..search.query import masked_bits, parse_query
+from .backend import InlineBackend
+from .manifest import AUDIT_DIR, ShardManifest, read_manifest
+
+
+@dataclass
+class ShardAnswer:
+    hits: list[ResultHit]  # local ids, sorted by (score, id)
+    n_searched: int
+    rank: str
+    notes: list[str]
+
+
+# ----------------------------------------------------------------------------- worker side
+
+_OPEN: dict[tuple[str, str], SearchEngine] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def _shard_engine(shard_dir: str, model_path: str) -> SearchEngine:
+    """The worker's engine for one shard, opened once per worker process and kept."""
+    key = (shard_dir, model_path)
+    with _OPEN_LOCK:
+        eng = _OPEN.get(key)
+        if eng is None:
+            try:
+                import faiss
+
+                faiss.omp_set_num_threads(1)  # one shard task per worker thread: no OpenMP spinning
+            except ImportError:
+                pass
+            eng = SearchEngine(shard_dir, model_path, read_only=True)
+            _OPEN[key] = eng
+        return eng
+
+
+def search_shard(shard_dir: str, model_path: str, expected_items: int, req: SearchRequest) -> ShardAnswer:
+    """Run on a worker: rank one shard for ``req`` (whose probe is already a code). No audit."""
+    if not Path(shard_dir).is_dir():
+        raise GalleryError(f"shard folder {shard_dir!r} is missing")
+    eng = _shard_engine(shard_dir, model_path)
+    if eng.gallery.refresh_if_changed():
+        eng.gallery.load()
+    n = len(eng.gallery)
+    if n != expected_items:
+        # its global ids would shift: refuse rather than mislabel hits
+        raise GalleryError(f"shard {Path(shard_dir).name} holds {n} items but the manifest says {expected_items}")
+    query = parse_query(req.attributes, eng.schema, req.negated)
+    hits, searched, rank, notes = eng.rank_hits(req, req.probe_code, query)
+    return ShardAnswer(eng.result_hits(hits), searched, rank, notes)
+
+
+# ----------------------------------------------------------------------------- client side
+
+class ShardedEngine:
+    """``search(SearchRequest) -> SearchResult`` over a sharded gallery, like :class:`SearchEngine`.
+
+    ``backend`` runs the shard tasks (:func:`.backend.connect`; default: this process) and is
+    closed with the engine. Every
+    search is written to the sharded gallery's own audit log before results are returned.
+    """
+
+    def __init__(self, root: str | Path, model, backend=None, read_only: bool = False) -> None:
+        self.root = Path(root)
+        self.manifest: ShardManifest = read_manifest(self.root)
+        self.model = load_model_file(model) if isinstance(model, (str, Path)) else model
+        if self.model.decoder is None:
+            raise DeepSSHError(f"model {self.model.name} has no attribute decoder; run deepssh fit-decoder")
+        m = self.manifest
+        if m.model_hash != self.model.hash and m.model_hash not in self.model.meta.get("previous_hashes", []):
+            raise GalleryError(f"sharded gallery {str(self.root)!r} was built by model {m.model_name} "
+                               f"(hash {m.model_hash[:12]}), not by {self.model.name} ({self.model.hash[:12]})")
+        unfinished = [s.name for s in m.shards if not s.complete]
+        if unfinished:
+            raise GalleryError(f"shards {', '.join(unfinished)} of {str(self.root)!r} are still being built; "
+                               f"run the same `deepssh gallery build` again to finish them")
+        self.model_path = str(Path(self.model.path).resolve())
+        audit_dir = self.root / AUDIT_DIR
+        self.audit = (Gallery.open(audit_dir, self.model, read_only=True) if read_only
+                      else Gallery.create(audit_dir, self.model))
+        self.backend = backend or InlineBackend()
+        self._lock = threading.Lock()
+
+    @property
+    def schema(self):
+        return self.model.schema
+
+    @property
+    def layout(self):
+        return self.model.config.layout
+
+    def close(self) -> None:
+        """Close the audit log and the backend (a local cluster it started stops)."""
+        self.audit.close()
+        self.backend.close()
+
+    def state(self) -> str:
+        return f"sharded: {self.manifest.n_items} items in {len(self.manifest.shards)} shards"
+
+    def search(self, req: SearchRequest) -> SearchResult:
+        with self._lock:
+            return self._search(req)
+
+    def _search(self, req: SearchRequest) -> SearchResult:
+        t0 = time.perf_counter()
+        query = parse_query(req.attributes, self.schema, req.negated)
+        probe, probe_sha = req.probe_code, None
+        if req.probe_image:
+            probe, probe_sha = encode_probe(self.model, req.probe_image, req.probe_box)
+        if probe is None and not query:
+            raise DeepSSHError("give attributes, a probe image, or both")
+        if int(req.top) < 1:
+            raise DeepSSHError(f"top must be at least 1, got {req.top}")
+        shard_req = replace(req, probe_image=None, probe_box=None,
+                            probe_code=None if probe is None else np.asarray(probe, np.uint8))
+        shards = self.manifest.shards
+        tasks = [(str(self.root / s.name), self.model_path, s.n_items, shard_req) for s in shards]
+        answers = self.backend.run(search_shard, tasks, [s.name for s in shards])
+        hits, notes, searched, ranks = [], [], 0, set()
+        for s in shards:
+            a = answers[s.name]
+            searched += a.n_searched
+            ranks.add(a.rank)
+            notes += [f"{s.name}: {n}" for n in a.notes]
+            for rh in a.hits:
+                gid = s.first_id + rh.hit.index
+                hits.append(replace(rh, hit=replace(rh.hit, index=gid), meta=replace(rh.meta, id=gid)))
+        if len(ranks) > 1:  # some shards lack probabilities: scores would not be comparable
+            raise DeepSSHError("the shards rank attributes differently (some lack probabilities); "
+                               "re-encode them with `deepssh gallery reencode`, or search with --rank hamming")
+        hits.sort(key=lambda rh: (rh.hit.score, rh.hit.index))
+        hits = [replace(rh, hit=replace(rh.hit, rank=r + 1)) for r, rh in enumerate(hits[:int(req.top)])]
+        mode = "hybrid" if probe is not None and query else "photo" if probe is not None else "attributes"
+        res = SearchResult(hits, query, probe_sha, time.perf_counter() - t0, searched,
+                           masked_bits(query, self.layout.bits_per_attr), mode, notes,
+                           rank=ranks.pop() if ranks else "hamming")
+        audit_search(self.audit, self.model.hash, req, res, gallery_state=self.state())
+        return res
