@@ -10,7 +10,7 @@ MODEL := models/deepssh_mix_256.pt
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[train,test]"
+	$(PY) -m pip install --quiet -e ".[train,cluster,test]"
 	touch $(STAMP)
 
 setup: $(STAMP)

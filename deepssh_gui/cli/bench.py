@@ -13,15 +13,28 @@ import tempfile
 import time
 
 from ..common.paths import DEMO_CROPS, DEMO_GALLERY, default_model_path
+from .args import add_cluster_args, positive_int
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from ..common.progress import TqdmProgress
-    from ..evaluate.bench import run_bench
 
     bar = TqdmProgress("bench", unit="step")
-    res = run_bench(args.n, args.bits, args.queries, progress=bar, with_ivf=args.ivf)
-    bar.close()
+    if args.cluster or args.scheduler:
+        from ..scale.backend import connect
+        from ..scale.bench import run_cluster_bench
+
+        backend = connect(args.cluster, args.scheduler)
+        try:
+            res = run_cluster_bench(backend, args.n, args.bits, args.queries, n_shards=args.shards, progress=bar)
+        finally:
+            bar.close()
+            backend.close()
+    else:
+        from ..evaluate.bench import run_bench
+
+        res = run_bench(args.n, args.bits, args.queries, progress=bar, with_ivf=args.ivf)
+        bar.close()
     if args.json:
         print(json.dumps(res, indent=1))
     else:
@@ -83,6 +96,8 @@ def register(sub) -> None:
     bn.add_argument("--queries", type=int, default=50)
     bn.add_argument("--ivf", action="store_true", help="also build an IVF index and report its recall vs flat")
     bn.add_argument("--json", action="store_true")
+    add_cluster_args(bn)
+    bn.add_argument("--shards", type=positive_int, help="with a cluster: shards of the synthetic codes (default: one per worker)")
     bn.set_defaults(func=cmd_bench)
 
     bc = sub.add_parser("bench-cli", help="wall time and peak memory of whole search commands vs python -c pass")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gc
 import os
-import resource
 import shutil
 import sqlite3
 import tempfile
@@ -19,44 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..model.decoder import Decoder
-from ..model.layout import CodeLayout, default_bits_per_attr, pack_bits
+from ..model.layout import CodeLayout, default_bits_per_attr
+from ..model.synthetic import SyntheticModel, synthetic_codes, synthetic_decoder
 from ..common.progress import Progress, no_progress
 from ..model.schema import PETA
-
-
-def _rss_mb() -> float:
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def synthetic_codes(n: int, layout: CodeLayout, seed: int = 0, chunk: int = 200_000) -> np.ndarray:
-    """``uint8 (n, nbytes)`` codes with prior-driven thermometer attribute bits."""
-    rng = np.random.default_rng(seed)
-    k, a = layout.bits_per_attr, layout.n_attrs
-    prior = rng.uniform(0.03, 0.6, a)
-    out = np.empty((n, layout.nbytes), np.uint8)
-    for s in range(0, n, chunk):
-        m = min(chunk, n - s)
-        bits = rng.integers(0, 2, (m, layout.nbits), dtype=np.uint8)
-        # level 0..k per attribute: 0 for "no", 1..k for "yes" with rising confidence
-        yes = rng.random((m, a)) < prior
-        level = np.where(yes, rng.integers(1, k + 1, (m, a)), 0)
-        therm = (np.arange(k)[None, None, :] < level[:, :, None]).astype(np.uint8)
-        bits[:, : a * k] = therm.reshape(m, a * k)
-        out[s:s + m] = pack_bits(bits)
-    return out
-
-
-def synthetic_decoder(layout: CodeLayout) -> Decoder:
-    k = layout.bits_per_attr
-    prob = np.zeros((layout.n_attrs, 2, k), np.float32)
-    prob[:, 0, :] = 0.05
-    prob[:, 1, :] = np.linspace(0.95, 0.6, k)
-    return Decoder(layout, prob, np.ones((layout.n_attrs, 2), np.int64))
 
 
 def _percentiles(xs: list[float]) -> dict:
@@ -156,7 +121,7 @@ def run_bench(n: int = 1_000_000, nbits: int = 256, queries: int = 50, seed: int
         g = Gallery.open(tmp, read_only=False)
         g.load()
         eng = SearchEngine.__new__(SearchEngine)  # the engine without a network: codes are synthetic
-        eng.gallery, eng.model = g, _BenchModel(synthetic_decoder(layout))
+        eng.gallery, eng.model = g, SyntheticModel(synthetic_decoder(layout))
         eng._lock = __import__("threading").Lock()
         from ..search.engine import SearchRequest
 
@@ -227,7 +192,7 @@ def _load_in_fresh_process(root: Path) -> tuple[float, float]:
 
     code = (
         "import json, time\n"
-        "from deepssh_gui.evaluate.bench import _rss_mb\n"
+        "from deepssh_gui.common.rss import rss_mb as _rss_mb\n"
         "from deepssh_gui.search.gallery import Gallery\n"
         "import faiss, numpy\n"
         "r0 = _rss_mb(); t0 = time.perf_counter()\n"
@@ -238,13 +203,3 @@ def _load_in_fresh_process(root: Path) -> tuple[float, float]:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     t, rss, _ = json.loads(out.strip().splitlines()[-1])
     return t, rss
-
-
-class _BenchModel:
-    """Just enough of a LoadedModel for attribute and photo-code searches."""
-
-    hash = "synthetic"
-
-    def __init__(self, decoder: Decoder) -> None:
-        self.decoder = decoder
-        self.schema = PETA

@@ -74,6 +74,29 @@ def search_shard(shard_dir: str, model_path: str, expected_items: int, req: Sear
 
 # ----------------------------------------------------------------------------- client side
 
+def merge_answers(shards: list, answers: dict[str, ShardAnswer], top: int
+                  ) -> tuple[list[ResultHit], int, str, list[str]]:
+    """The global top ``top`` of per-shard answers: ``(hits, items searched, ranking, notes)``.
+
+    ``shards`` are the manifest's :class:`.manifest.ShardInfo` (for names and ``first_id``).
+    """
+    hits, notes, searched, ranks = [], [], 0, set()
+    for s in shards:
+        a = answers[s.name]
+        searched += a.n_searched
+        ranks.add(a.rank)
+        notes += [f"{s.name}: {n}" for n in a.notes]
+        for rh in a.hits:
+            gid = s.first_id + rh.hit.index
+            hits.append(replace(rh, hit=replace(rh.hit, index=gid), meta=replace(rh.meta, id=gid)))
+    if len(ranks) > 1:  # some shards lack probabilities: their scores are not comparable
+        raise DeepSSHError("the shards rank attributes differently (some lack probabilities); "
+                           "re-encode them with `deepssh gallery reencode`, or search with --rank hamming")
+    hits.sort(key=lambda rh: (rh.hit.score, rh.hit.index))
+    hits = [replace(rh, hit=replace(rh.hit, rank=r + 1)) for r, rh in enumerate(hits[:top])]
+    return hits, searched, (ranks.pop() if ranks else "hamming"), notes
+
+
 class ShardedEngine:
     """``search(SearchRequest) -> SearchResult`` over a sharded gallery, like :class:`SearchEngine`.
 
@@ -138,23 +161,10 @@ class ShardedEngine:
         shards = self.manifest.shards
         tasks = [(str(self.root / s.name), self.model_path, s.n_items, shard_req) for s in shards]
         answers = self.backend.run(search_shard, tasks, [s.name for s in shards])
-        hits, notes, searched, ranks = [], [], 0, set()
-        for s in shards:
-            a = answers[s.name]
-            searched += a.n_searched
-            ranks.add(a.rank)
-            notes += [f"{s.name}: {n}" for n in a.notes]
-            for rh in a.hits:
-                gid = s.first_id + rh.hit.index
-                hits.append(replace(rh, hit=replace(rh.hit, index=gid), meta=replace(rh.meta, id=gid)))
-        if len(ranks) > 1:  # some shards lack probabilities: scores would not be comparable
-            raise DeepSSHError("the shards rank attributes differently (some lack probabilities); "
-                               "re-encode them with `deepssh gallery reencode`, or search with --rank hamming")
-        hits.sort(key=lambda rh: (rh.hit.score, rh.hit.index))
-        hits = [replace(rh, hit=replace(rh.hit, rank=r + 1)) for r, rh in enumerate(hits[:int(req.top)])]
+        hits, searched, rank, notes = merge_answers(shards, answers, int(req.top))
         mode = "hybrid" if probe is not None and query else "photo" if probe is not None else "attributes"
         res = SearchResult(hits, query, probe_sha, time.perf_counter() - t0, searched,
                            masked_bits(query, self.layout.bits_per_attr), mode, notes,
-                           rank=ranks.pop() if ranks else "hamming")
+                           rank=rank)
         audit_search(self.audit, self.model.hash, req, res, gallery_state=self.state())
         return res

@@ -25,7 +25,8 @@ def toggle_latency(model_path: str, n: int, toggles: int = 40, seed: int = 0) ->
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from ..evaluate.bench import synthetic_codes, write_synthetic_gallery
+    from ..evaluate.bench import write_synthetic_gallery
+    from ..model.synthetic import synthetic_codes
     from ..model.modelfile import load_model_file
     from ..search.gallery import Gallery
     from .attribute_panel import ANY, REQUIRED

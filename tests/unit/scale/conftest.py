@@ -8,7 +8,8 @@ import pytest
 @pytest.fixture()
 def synthetic_gallery(model_with_decoder, tmp_path):
     """``(model path, gallery path)``; item ``i`` is on camera ``c{i % 8}`` at ``t = i / 10`` s."""
-    from deepssh_gui.evaluate.bench import synthetic_codes, write_synthetic_gallery
+    from deepssh_gui.evaluate.bench import write_synthetic_gallery
+    from deepssh_gui.model.synthetic import synthetic_codes
     from deepssh_gui.model.modelfile import load_model_file
     from deepssh_gui.search.gallery import Gallery
 
