@@ -78,24 +78,7 @@ def add_cluster_args(p: argparse.ArgumentParser) -> None:
 
 
 def open_engine(gallery: str, model, args: argparse.Namespace, read_only: bool = False):
-    """The engine for ``gallery``: a :class:`SearchEngine`, or a :class:`ShardedEngine` for a
-    sharded gallery (run on ``--cluster``/``--scheduler`` when given, else in this process)."""
-    from ..scale.manifest import is_sharded
+    """The engine for ``gallery`` (see :func:`..scale.open.open_engine`) with ``--cluster``/``--scheduler``."""
+    from ..scale.open import open_engine as open_any
 
-    cluster, scheduler = getattr(args, "cluster", None), getattr(args, "scheduler", None)
-    if is_sharded(gallery):
-        from ..scale.backend import connect
-        from ..scale.engine import ShardedEngine
-
-        backend = connect(cluster, scheduler)
-        try:
-            return ShardedEngine(gallery, model, backend, read_only=read_only)
-        except BaseException:
-            backend.close()
-            raise
-    if cluster or scheduler:
-        raise DeepSSHError(f"{gallery!r} is not a sharded gallery: split it first with "
-                           f"`deepssh gallery shard {gallery} --shards N --out DIR`")
-    from ..search.engine import SearchEngine
-
-    return SearchEngine(gallery, model, read_only=read_only)
+    return open_any(gallery, model, getattr(args, "cluster", None), getattr(args, "scheduler", None), read_only)

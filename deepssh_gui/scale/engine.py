@@ -23,6 +23,7 @@ from ..search.gallery import Gallery, GalleryError
 from ..search.query import masked_bits, parse_query
 from .backend import InlineBackend
 from .manifest import AUDIT_DIR, ShardManifest, read_manifest
+from .sharded import ShardedGallery
 
 
 @dataclass
@@ -121,8 +122,9 @@ class ShardedEngine:
                                f"run the same `deepssh gallery build` again to finish them")
         self.model_path = str(Path(self.model.path).resolve())
         audit_dir = self.root / AUDIT_DIR
-        self.audit = (Gallery.open(audit_dir, self.model, read_only=True) if read_only
-                      else Gallery.create(audit_dir, self.model))
+        audit = (Gallery.open(audit_dir, self.model, read_only=True) if read_only
+                 else Gallery.create(audit_dir, self.model))
+        self.gallery = ShardedGallery(self.root, m, self.model, audit)
         self.backend = backend or InlineBackend()
         self._lock = threading.Lock()
 
@@ -135,12 +137,9 @@ class ShardedEngine:
         return self.model.config.layout
 
     def close(self) -> None:
-        """Close the audit log and the backend (a local cluster it started stops)."""
-        self.audit.close()
+        """Close the shards, the audit log and the backend (a local cluster it started stops)."""
+        self.gallery.close()
         self.backend.close()
-
-    def state(self) -> str:
-        return f"sharded: {self.manifest.n_items} items in {len(self.manifest.shards)} shards"
 
     def search(self, req: SearchRequest) -> SearchResult:
         with self._lock:
@@ -166,5 +165,5 @@ class ShardedEngine:
         res = SearchResult(hits, query, probe_sha, time.perf_counter() - t0, searched,
                            masked_bits(query, self.layout.bits_per_attr), mode, notes,
                            rank=rank)
-        audit_search(self.audit, self.model.hash, req, res, gallery_state=self.state())
+        audit_search(self.gallery.audit, self.model.hash, req, res, gallery_state=self.gallery.state())
         return res

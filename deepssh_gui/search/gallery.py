@@ -744,6 +744,16 @@ class Gallery:
         cur = self.conn.execute(f"SELECT id FROM items WHERE {' AND '.join(where)} ORDER BY id", args)
         return np.fromiter((r[0] for r in cur), dtype=np.int64)
 
+    def content_digest(self) -> str:
+        """SHA-256 over the codes and source hashes: identifies the searchable content."""
+        import hashlib
+
+        h = hashlib.sha256()
+        h.update(np.ascontiguousarray(self.codes).tobytes())
+        for (sha,) in self.conn.execute("SELECT source_sha256 FROM items ORDER BY id"):
+            h.update(sha.encode())
+        return h.hexdigest()
+
     def track_items(self, source: str, track: int) -> list[int]:
         return [r[0] for r in self.conn.execute(
             "SELECT id FROM items WHERE source = ? AND track = ? ORDER BY id", (self.rel(source), track))]

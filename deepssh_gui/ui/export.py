@@ -8,13 +8,11 @@ resources in the PDF. Needs a QGuiApplication (the CLI creates an offscreen one)
 from __future__ import annotations
 
 import base64
-import hashlib
 import html
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QUrl
 from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter, QPen, QTextDocument
 
@@ -42,15 +40,6 @@ class ReportInput:
     def mismatches(self) -> list[str]:
         """Files that are missing or no longer what was ingested (flagged red in the report)."""
         return [f"{c.path}: {c.status}" for pair in (self.checks or {}).values() for c in pair if not c.ok]
-
-
-def gallery_digest(gallery) -> str:
-    """SHA-256 over the gallery's codes and source hashes: identifies its searchable content."""
-    h = hashlib.sha256()
-    h.update(np.ascontiguousarray(gallery.codes).tobytes())
-    for (sha,) in gallery.conn.execute("SELECT source_sha256 FROM items ORDER BY id"):
-        h.update(sha.encode())
-    return h.hexdigest()
 
 
 def _png(img: QImage) -> bytes:
@@ -213,11 +202,12 @@ def cli_export(args) -> tuple[Path, Path, int]:
     from PySide6.QtGui import QGuiApplication
 
     from ..common.errors import DeepSSHError
-    from ..search.engine import SearchEngine, SearchRequest
+    from ..scale.open import open_engine
+    from ..search.engine import SearchRequest
     from ..search.evidence import check_files
 
     app = QGuiApplication.instance() or QGuiApplication(["deepssh"])  # noqa: F841 - fonts for the PDF
-    eng = SearchEngine(args.gallery, args.model)
+    eng = open_engine(args.gallery, args.model)
     try:
         res = eng.search(SearchRequest(attributes=args.attributes or "", negated=args.negate or "",
                                        probe_image=args.image, top=args.top, origin="cli-export"))
@@ -226,7 +216,7 @@ def cli_export(args) -> tuple[Path, Path, int]:
         if not chosen:
             raise DeepSSHError("no hits to export")
         inp = ReportInput(res, chosen, eng.model.name, eng.model.hash, str(Path(args.gallery).resolve()),
-                          gallery_digest(eng.gallery), eng.gallery.state(), args.image, args.notes or "",
+                          eng.gallery.content_digest(), eng.gallery.state(), args.image, args.notes or "",
                           eng.gallery.audit_head(), check_files([h.meta for h in chosen]))
         out = Path(args.out)
         export_report(inp, out.with_suffix(".html"), out.with_suffix(".pdf"))

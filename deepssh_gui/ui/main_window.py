@@ -10,6 +10,7 @@ from PySide6.QtCore import QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QInputDialog, QLabel, QListView, QMainWindow, QProgressDialog, QSplitter, QVBoxLayout, QWidget)
 
+from ..scale.open import open_engine
 from ..search.engine import SearchEngine, SearchRequest
 from ..search.query import parse_query
 from .plain import message as show_message
@@ -106,6 +107,7 @@ class MainWindow(QMainWindow):
         self._action(m, "Build from &video…", "Ctrl+Shift+B", self.build_from_video)
         self.reencode_action = self._action(m, "Add attribute &probabilities…", "", self.reencode_gallery)
         self.reencode_action.setEnabled(False)
+        self._action(m, "Cluster for sharded galleries…", "", self.choose_cluster)
         m.addSeparator()
         self._action(m, "&Export selected hits…", "Ctrl+E", self.export_selected)
         self._action(m, "&Save session…", QKeySequence.Save, self.save_session)
@@ -136,8 +138,11 @@ class MainWindow(QMainWindow):
     def open_gallery(self, path: str) -> None:
         self.statusBar().showMessage(f"opening {path}…")
 
+        cluster = self.cluster_setting()
+
         def work(progress, cancel):
-            return SearchEngine(path, self.model_path)
+            # a sharded gallery runs its shard tasks on the cluster from the settings, else in this process
+            return open_engine(path, self.model_path, **cluster)
 
         def done(engine: SearchEngine) -> None:
             if self.engine is not None:
@@ -146,10 +151,11 @@ class MainWindow(QMainWindow):
             self.results.layout = engine.gallery.layout
             self.results.patterns = engine.model.decoder.patterns()
             self.attributes.set_schema(engine.schema)
-            self.status_gallery.setText(f"{Path(path).name}: {len(engine.gallery.codes)} crops")
+            self.status_gallery.setText(f"{Path(path).name}: {len(engine.gallery)} crops")
             self.status_model.setText(f"model {engine.model.name} · {engine.model.config.nbits} bits")
             self.gallery_path = str(path)
-            self.reencode_action.setEnabled(not engine.gallery.has_probabilities and not engine.gallery.read_only)
+            self.reencode_action.setEnabled(not engine.gallery.has_probabilities and not engine.gallery.read_only
+                                            and not getattr(engine.gallery, "sharded", False))
             if not engine.gallery.has_probabilities:
                 # said once per opening; the searches themselves carry the same note
                 self.statusBar().showMessage("this gallery has no attribute probabilities: attributes rank by masked "
@@ -160,6 +166,30 @@ class MainWindow(QMainWindow):
             self.request_search()
 
         self.jobs.start("open gallery", work, done, self.show_error)
+
+    @staticmethod
+    def cluster_setting() -> dict:
+        """``{"cluster": ..., "scheduler": ...}`` from the settings: where sharded galleries are searched."""
+        value = str(QSettings().value("cluster/address", "") or "").strip()
+        if value.startswith("tcp://"):
+            return {"cluster": None, "scheduler": value}
+        return {"cluster": value or None, "scheduler": None}
+
+    def choose_cluster(self) -> None:
+        current = str(QSettings().value("cluster/address", "") or "")
+        text, ok = QInputDialog.getText(self, "Cluster for sharded galleries",
+                                        "Empty: search shards in this process. local:N: start N worker processes.\n"
+                                        "tcp://HOST:8786: an existing Dask scheduler. Used when a gallery is opened.",
+                                        text=current)
+        if not ok:
+            return
+        text = text.strip()
+        kind, _, n = text.partition(":")
+        if text and not text.startswith("tcp://") and not (kind == "local" and n.isdigit() and int(n) >= 1):
+            self.show_error(f"not a cluster address: {text!r} (use local:N or tcp://HOST:PORT, or leave it empty)")
+            return
+        QSettings().setValue("cluster/address", text)
+        self.statusBar().showMessage(f"sharded galleries will be searched on {text or 'this process'}", 5000)
 
     def _progress_job(self, title: str, work, finished, cancelled_note: str) -> None:
         """Run ``work(progress, cancel)`` in the background behind a modal progress dialog with Cancel."""
@@ -344,7 +374,7 @@ class MainWindow(QMainWindow):
             path, _ = QFileDialog.getSaveFileName(self, "Export evidence report", "report.html", "HTML (*.html)")
             if not path:
                 return
-        from .export import ReportInput, export_report, gallery_digest
+        from .export import ReportInput, export_report
 
         eng, res, probe = self.engine, self.last_result, self.probe.path
         out = Path(path)
@@ -353,7 +383,7 @@ class MainWindow(QMainWindow):
             from ..search.evidence import check_files
 
             inp = ReportInput(res, hits, eng.model.name, eng.model.hash, str(eng.gallery.root.resolve()),
-                              gallery_digest(eng.gallery), eng.gallery.state(), probe,
+                              eng.gallery.content_digest(), eng.gallery.state(), probe,
                               audit_head=eng.gallery.audit_head(), checks=check_files([h.meta for h in hits]))
             export_report(inp, out.with_suffix(".html"), out.with_suffix(".pdf"))
             return out, inp.mismatches

@@ -51,11 +51,11 @@ def test_every_sharded_search_is_in_its_own_chained_audit_log(sharded):
     model, gallery, out = sharded
     eng = ShardedEngine(out, model)
     res = eng.search(request(None, QUERIES["attributes"]))
-    rows = eng.audit.audit_entries()
+    rows = eng.gallery.audit_entries()
     assert res.audit_id == rows[-1]["id"]
     assert json.loads(rows[-1]["result_ids"]) == [rh.hit.index for rh in res.hits]
     assert rows[-1]["gallery_state"] == "sharded: 160 items in 3 shards"
-    assert eng.audit.verify_audit().ok
+    assert eng.gallery.verify_audit().ok
     eng.close()
 
 
@@ -68,7 +68,7 @@ def test_a_missing_shard_fails_the_search_and_is_named(sharded):
     with pytest.raises(ShardTaskError, match="shard-0001") as err:
         eng.search(request(None, QUERIES["attributes"]))
     assert list(err.value.failures) == ["shard-0001"]
-    assert eng.audit.audit_entries() == []  # nothing returned, nothing recorded as returned
+    assert eng.gallery.audit_entries() == []  # nothing returned, nothing recorded as returned
     eng.close()
 
 

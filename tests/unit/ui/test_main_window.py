@@ -254,3 +254,34 @@ def test_old_gallery_offers_and_runs_the_reencode(qtbot, small_gallery):
     qtbot.waitUntil(lambda: win.engine is not None and win.engine.gallery.has_probabilities, timeout=30000)
     assert not win.reencode_action.isEnabled()
     win.close()
+
+
+def test_a_sharded_gallery_opens_searches_shows_details_and_exports(qtbot, small_gallery, tmp_path):
+    from PySide6.QtCore import QItemSelectionModel, QSettings
+
+    from deepssh_gui.scale.split import shard_gallery
+    from deepssh_gui.search.engine import SearchEngine
+
+    model, gallery = small_gallery
+    shard_gallery(gallery, 3, tmp_path / "s", model)
+    QSettings().setValue("cluster/address", "")  # shards searched in this process
+    win = MainWindow(str(model), str(tmp_path / "s"))
+    win.quiet_errors = True
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.engine is not None, timeout=20000)
+    assert win.status_gallery.text() == "s: 8 crops" and not win.reencode_action.isEnabled()
+    win.attributes.set_state("personalMale", REQUIRED)
+    _wait_results(qtbot, win)
+    single = SearchEngine(gallery, model)
+    want = [rh.hit.index for rh in single.search(SearchRequest(attributes="personalMale", top=200)).hits]
+    single.close()
+    assert [rh.hit.index for rh in win.results.hits] == want
+    win.open_hit(win.results.index(5))
+    assert win.detail.current is win.results.hits[5]
+    win.view.selectionModel().select(win.results.index(0), QItemSelectionModel.Select)
+    win.export_selected(str(tmp_path / "rep.html"))
+    qtbot.waitUntil(lambda: not win.jobs.busy(), timeout=30000)
+    html = (tmp_path / "rep.html").read_text()
+    assert "sharded: 8 items in 3 shards" in html and html.count("<b>Source:</b>") == 1
+    assert win.engine.gallery.verify_audit().ok and len(win.engine.gallery.audit_entries()) >= 1
+    win.close()

@@ -1,0 +1,94 @@
+"""A sharded gallery seen as one gallery by the client: metadata, audit log and identity.
+
+The GUI, the evidence report and saved sessions ask a gallery for items, tracks, its state,
+its content digest and its audit head. :class:`ShardedGallery` answers them over the shards
+(opened read-only in this process, on the shared file system, when first needed) with global
+ids; ranking itself runs where the backend puts it (see :mod:`.engine`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from ..search.gallery import Gallery, ItemMeta
+from .manifest import ShardManifest
+
+
+class ShardedGallery:
+    sharded = True  # what the GUI checks before offering single-gallery operations (re-encoding)
+
+    def __init__(self, root: Path, manifest: ShardManifest, model, audit: Gallery) -> None:
+        self.root, self.manifest, self.model, self.audit = root, manifest, model, audit
+        self.layout = model.config.layout
+        self._open: dict[str, Gallery] = {}
+
+    # identity and audit: the sharded gallery's own log
+    @property
+    def info(self) -> dict:
+        return self.audit.info
+
+    @property
+    def read_only(self) -> bool:
+        return self.audit.read_only
+
+    def audit_head(self) -> str | None:
+        return self.audit.audit_head()
+
+    def audit_entries(self) -> list[dict]:
+        return self.audit.audit_entries()
+
+    def verify_audit(self):
+        return self.audit.verify_audit()
+
+    def state(self) -> str:
+        return f"sharded: {self.manifest.n_items} items in {len(self.manifest.shards)} shards"
+
+    def __len__(self) -> int:
+        return self.manifest.n_items
+
+    def close(self) -> None:
+        for g in self._open.values():
+            g.close()
+        self._open.clear()
+        self.audit.close()
+
+    # the shards
+    def shard(self, name: str) -> Gallery:
+        if name not in self._open:
+            self._open[name] = Gallery.open(self.root / name, self.model, read_only=True)
+        return self._open[name]
+
+    @property
+    def has_probabilities(self) -> bool:
+        return all(self.shard(s.name).has_probabilities for s in self.manifest.shards)
+
+    def items(self, ids) -> list[ItemMeta]:
+        out = []
+        for gid in ids:
+            info, local = self.manifest.locate(int(gid))
+            meta = self.shard(info.name).items([local])[0]
+            meta.id = int(gid)
+            out.append(meta)
+        return out
+
+    def track_items(self, source: str, track: int) -> list[int]:
+        """Global ids of a track's items (a video's tracks stay in the shard that ingested it)."""
+        out = []
+        for s in self.manifest.shards:
+            out += [s.first_id + i for i in self.shard(s.name).track_items(source, track)]
+        return out
+
+    def content_digest(self) -> str:
+        """SHA-256 over every shard's content digest, in manifest order."""
+        h = hashlib.sha256()
+        for s in self.manifest.shards:
+            h.update(self.shard(s.name).content_digest().encode())
+        return h.hexdigest()
+
+    def codes_of(self, ids) -> np.ndarray:
+        rows = [self.shard(info.name).codes_of([local])[0]
+                for info, local in (self.manifest.locate(int(g)) for g in ids)]
+        return np.stack(rows) if rows else np.zeros((0, self.layout.nbytes), np.uint8)
