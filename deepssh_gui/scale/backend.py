@@ -55,6 +55,7 @@ class DaskBackend:
 
     def __init__(self, client, cluster=None, timeout_s: float | None = None) -> None:
         self.client, self.cluster, self.timeout_s = client, cluster, timeout_s
+        self.address = client.scheduler.address  # kept: reports name the cluster after it is closed
 
     @property
     def workers(self) -> list[str]:
@@ -66,7 +67,8 @@ class DaskBackend:
 
     @property
     def description(self) -> str:
-        return f"Dask cluster at {self.client.scheduler.address} ({self.n_workers} workers)"
+        running = self.client.status == "running"
+        return f"Dask cluster at {self.address}" + (f" ({self.n_workers} workers)" if running else "")
 
     def run(self, fn: Callable, tasks: list[tuple], names: list[str], what: str = "the search",
             on_done: Callable[[str, Any], None] | None = None, retries: int = DEFAULT_RETRIES) -> dict[str, Any]:
