@@ -140,7 +140,7 @@ def test_similarity_preservation_is_zero_when_code_affinities_equal_feature_cosi
     h = torch.randn(6, 16, requires_grad=True)
     feat.requires_grad_(True)
     loss = similarity_preservation(h, feat, bn)
-    assert float(loss) > 0.01
+    assert float(loss.detach()) > 0.01
     loss.backward()
     assert h.grad is not None and h.grad.abs().sum() > 0
     assert feat.grad is None  # the float feature is the teacher: no gradient flows into it
