@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..common.errors import DeepSSHError
+from ..common.threads import faiss_threads, search_threads
 from ..model.modelfile import load_model_file
 from .gallery import Gallery, ItemMeta
 from .query import AttributeQuery, masked_bits, parse_query
@@ -187,7 +188,8 @@ class SearchEngine:
         index = g.index
         kk = min(k, index.ntotal)
         k2 = min(index.ntotal, 2 * kk + 16)
-        dist, ids = index.search(q, k2)
+        with faiss_threads(search_threads()):  # one query, one thread (common/threads.py)
+            dist, ids = index.search(q, k2)
         rd, ri = dist[0], ids[0]
         from .gallery import is_flat
 
@@ -199,7 +201,8 @@ class SearchEngine:
         cut = int(rd[kk - 1])
         if is_flat(index) and k2 < index.ntotal and int(rd[k2 - 1]) <= cut:
             # more items may tie with the k-th distance than were returned: fetch all of them
-            _, rd, ri = index.range_search(q, cut + 1)
+            with faiss_threads(search_threads()):
+                _, rd, ri = index.range_search(q, cut + 1)
         order = np.lexsort((ri, rd))[:kk]
         return [Hit(int(ri[j]), r + 1, float(rd[j]), int(rd[j]), None) for r, j in enumerate(order)]
 

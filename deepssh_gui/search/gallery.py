@@ -209,10 +209,7 @@ class Gallery:
             raise GalleryError(f"{str(root)!r} is not a DeepSSH gallery (no {DB_NAME})")
         ro = read_only or not os.access(root, os.W_OK) or not os.access(db, os.W_OK)
         try:
-            uri = f"file:{db.resolve()}?mode=ro" if ro else f"file:{db.resolve()}"
-            # the GUI searches from worker threads; the engine serialises access with a lock
-            conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
-            info = dict(conn.execute("SELECT key, value FROM info").fetchall())
+            conn, info = _connect(db, ro)
         except sqlite3.Error as exc:
             raise GalleryError(f"gallery database {str(db)!r} is damaged or not SQLite: {exc}") from None
         ver = info.get("format_version")
@@ -760,6 +757,34 @@ class Gallery:
 
     def cameras(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT camera FROM items WHERE camera IS NOT NULL ORDER BY 1")]
+
+
+def _connect(db: Path, read_only: bool) -> tuple[sqlite3.Connection, dict]:
+    """A connection and the ``info`` table.
+
+    Writable galleries use write-ahead logging with ``synchronous=FULL``: every commit (an audit
+    record above all) is on disk before it returns, with one fsync of the log instead of the
+    rollback journal's several (docs/gallery.md, "Audit writes", has the measurement). A
+    read-only opening of such a gallery where SQLite cannot create its shared-memory file (a
+    read-only copy, write-protected media) falls back to reading the file as immutable.
+    """
+    # the GUI searches from worker threads; the engine serialises access with a lock
+    uri = f"file:{db.resolve()}?mode=ro" if read_only else f"file:{db.resolve()}"
+    conn = None
+    try:
+        conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
+        if not read_only:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+        info = dict(conn.execute("SELECT key, value FROM info").fetchall())
+    except sqlite3.OperationalError:
+        if conn is not None:
+            conn.close()
+        if not read_only:
+            raise
+        conn = sqlite3.connect(f"file:{db.resolve()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        info = dict(conn.execute("SELECT key, value FROM info").fetchall())
+    return conn, info
 
 
 def is_flat(index) -> bool:

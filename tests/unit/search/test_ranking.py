@@ -84,3 +84,15 @@ def test_top_k_keeps_all_ties_at_the_cut_and_candidates():
     s = np.array([3, 1, 1, 1, 0, 2])
     assert top_k(s, 3).tolist() == [4, 1, 2]
     assert top_k(s, 2, candidates=np.array([0, 3, 5])).tolist() == [3, 5]
+
+
+@pytest.mark.parametrize("nbytes", [16, 24, 32, 64, 256])
+def test_photo_distances_equal_the_numpy_hamming_at_every_code_length(nbytes):
+    from deepssh_gui.model.layout import hamming
+    from deepssh_gui.search.ranking import photo_distances
+
+    codes = np.random.default_rng(nbytes).integers(0, 256, (301, nbytes), dtype=np.uint8)
+    probe = codes[7].copy()
+    assert photo_distances(probe, codes).tolist() == hamming(probe[None], codes)[0].tolist()
+    assert photo_distances(probe, codes[::2]).tolist() == hamming(probe[None], codes[::2])[0].tolist()  # a view
+    assert photo_distances(probe, codes[:0]).shape == (0,)
