@@ -150,34 +150,47 @@ def rank_codes(codes: np.ndarray, decoder: Decoder | None, *,
         raise ValueError("this model has no attribute decoder; attribute queries are unavailable")
     nbits = codes.shape[1] * 8
     photo = photo_distances(probe, codes) if probe is not None else None
-    scores = None
-    if query:
-        scores = score_terms(query, cols if cols is not None else AttributeColumns.from_codes(codes, decoder.layout),
-                             decoder)
-    attr = scores.total if scores is not None else None
+    if query and cols is None:
+        cols = AttributeColumns.from_codes(codes, decoder.layout)
     probs = score_probability(query, logits) if query and logits is not None else None
     scale = 1.0
     if probs is not None:
+        # ranked by probability: the bits' masked distances only explain the hits, so they are
+        # computed for the top k rows alone, not for every item
         norm = probs.nll / np.float32(len(query.terms) * MAX_TERM_NLL)
         score = probs.nll if photo is None else (1 - alpha) * photo.astype(np.float32) / nbits + alpha * norm
-    elif photo is not None and attr is not None:
-        m = max(1, scores.masked_bits)
-        if alpha == 0.5:
-            # the default equal weighting, in integers: (photo*m + attr*nbits) / (2*nbits*m)
-            # ranks exactly like the float formula and allows the O(N) counting top-k
-            score = photo.astype(np.uint32) * m + attr.astype(np.uint32) * nbits
-            scale = 1.0 / (2 * nbits * m)
-        else:
-            score = (1 - alpha) * photo / nbits + alpha * attr.astype(np.float64) / m
+        idx = top_k(score, k)
+        scores = score_terms(query, cols.take(idx), decoder)
+        rows = np.arange(len(idx))
     else:
-        score = photo if photo is not None else attr
-    idx = top_k(score, k)
-    why = explain_rows(scores, idx, probs) if scores is not None else [()] * len(idx)
+        scores = score_terms(query, cols, decoder) if query else None
+        attr = scores.total if scores is not None else None
+        if photo is not None and attr is not None:
+            m = max(1, scores.masked_bits)
+            if alpha == 0.5:
+                # the default equal weighting, in integers: (photo*m + attr*nbits) / (2*nbits*m)
+                # ranks exactly like the float formula and allows the O(N) counting top-k
+                score = photo.astype(np.uint32) * m + attr.astype(np.uint32) * nbits
+                scale = 1.0 / (2 * nbits * m)
+            else:
+                score = (1 - alpha) * photo / nbits + alpha * attr.astype(np.float64) / m
+        else:
+            score = photo if photo is not None else attr
+        idx = top_k(score, k)
+        rows = idx
+    why = explain_rows(scores, rows, None if probs is None else _rows_of(probs, idx)) if scores is not None \
+        else [()] * len(idx)
+    attr_at = scores.total[rows] if scores is not None else None
     return [Hit(int(i), r + 1, float(score[i]) * scale,
                 None if photo is None else int(photo[i]),
-                None if attr is None else int(attr[i]), why[r],
+                None if attr_at is None else int(attr_at[r]), why[r],
                 None if probs is None else float(np.exp(-np.float64(probs.nll[i]))))
             for r, i in enumerate(idx)]
+
+
+def _rows_of(probs: ProbabilityScores, idx: np.ndarray) -> ProbabilityScores:
+    """The probability scores of the items at ``idx`` only (aligned with the explained rows)."""
+    return ProbabilityScores(probs.nll[idx], probs.query, probs.logits[:, idx])
 
 
 def score_parts(hit: Hit) -> list[str]:
