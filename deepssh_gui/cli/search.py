@@ -77,14 +77,31 @@ def cmd_export(args: argparse.Namespace) -> int:
     from ..ui.export import cli_export  # Qt lives in ui/; it starts an offscreen QGuiApplication
 
     args.model = runtime_model(args.model, args.engine)  # the engine accepts a loaded model
-    html_path, pdf_path, n, mismatches = cli_export(args)
-    print(f"exported {n} hits to {html_path} and {pdf_path}")
+    html_path, pdf_path, manifest, n, mismatches = cli_export(args)
+    print(f"exported {n} hits to {html_path} and {pdf_path}; file hashes in {manifest} "
+          f"(check with `sha256sum -c {manifest.name}` in {manifest.parent}, or `deepssh verify {manifest}`)")
     if mismatches:
         for m in mismatches:
             print(f"FILE CHECK FAILED: {plain(m)}", file=sys.stderr)
         if not args.allow_mismatch:
             print("the report flags these in red; exit 1 (--allow-mismatch to accept)", file=sys.stderr)
             return 1
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Re-hash an exported report's files (and its footage where present) against its manifests."""
+    from ..search.evidence import find_manifest, verify_report
+
+    lines = verify_report(args.report)
+    for ln in lines:
+        print(f"{ln.status:<18} {plain(ln.path)}")
+    bad = [ln for ln in lines if not ln.ok]
+    where = find_manifest(args.report)
+    if bad:
+        print(f"VERIFY FAILED: {len(bad)} of {len(lines)} checks of {where} failed", file=sys.stderr)
+        return 1
+    print(f"verified: {len(lines)} checks of {where} passed")
     return 0
 
 
@@ -150,11 +167,18 @@ def register(sub) -> None:
     ex.add_argument("--top", type=positive_int, default=10)
     ex.add_argument("--ranks", help="comma-separated ranks to include (default: all shown)")
     ex.add_argument("--notes", help="free-text note printed in the report")
-    ex.add_argument("--out", required=True, help="report path; .html and .pdf are written")
+    ex.add_argument("--out", required=True,
+                    help="report path; .html, .pdf, .crops/, .sha256 and .sources.sha256 are written")
+    ex.add_argument("--case-id", help="case identifier printed in the report")
+    ex.add_argument("--examiner", help="who exports, printed in the report and audit log (default: the OS user)")
     ex.add_argument("--allow-mismatch", action="store_true",
                     help="exit 0 even when a source or crop is missing or changed since ingest (still flagged)")
     add_engine_arg(ex)
     ex.set_defaults(func=cmd_export)
+
+    ve = sub.add_parser("verify", help="check an exported evidence report against its SHA-256 manifests")
+    ve.add_argument("report", help="the report (.html, .pdf, its .sha256 manifest, or the --out path)")
+    ve.set_defaults(func=cmd_verify)
 
     au = sub.add_parser("audit", help="export a gallery's audit log of searches as CSV")
     au.add_argument("--gallery", required=True)

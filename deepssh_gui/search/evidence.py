@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from .gallery import ItemMeta, sha256_file
 
@@ -49,4 +50,132 @@ def check_files(metas: list[ItemMeta]) -> dict[int, tuple[FileCheck, FileCheck]]
         src = FileCheck(m.source, m.source_sha256, _hash(m.source, cache))
         crop_recorded = m.source_sha256 if m.crop == m.source else None  # a folder crop is its own source
         out[m.id] = (src, FileCheck(m.crop, crop_recorded, _hash(m.crop, cache)))
+    return out
+
+
+# ----------------------------------------------------------------------------- manifests
+
+MANIFEST_SUFFIX = ".sha256"  # the report's files, relative to the report's folder (sha256sum -c)
+SOURCES_SUFFIX = ".sources.sha256"  # the footage, absolute paths, hashes recorded at ingest
+CROPS_SUFFIX = ".crops"  # copies of the reported hits' crops
+
+
+def _sum_line(sha: str, name: str) -> str:
+    """One ``sha256sum`` line; names with a backslash or newline are escaped as GNU coreutils does."""
+    if "\\" in name or "\n" in name:
+        return f"\\{sha}  {name.replace(chr(92), chr(92) * 2).replace(chr(10), chr(92) + 'n')}\n"
+    return f"{sha}  {name}\n"
+
+
+def _parse_sum_line(line: str) -> tuple[str, str] | None:
+    escaped = line.startswith("\\")
+    body = line[1:] if escaped else line
+    if len(body) < 67 or body[64:66] not in ("  ", " *"):
+        return None
+    sha, name = body[:64], body[66:]
+    if escaped:
+        name = name.replace("\\n", "\n").replace("\\\\", "\\")
+    return sha.lower(), name
+
+
+def crop_statement(name: str, sha: str) -> str:
+    """The report's HTML line binding a crop copy's name to its SHA-256 (what ``verify`` looks for)."""
+    import html
+
+    return f"<b>crop copy:</b> <code>{html.escape(name)}</code> SHA-256 <code>{sha}</code>"
+
+
+def copy_hit_crops(prefix: Path, hits: list[tuple[int, ItemMeta]]) -> dict[int, Path]:
+    """Copy each ``(rank, meta)`` hit's crop to ``PREFIX.crops/`` (atomically); ``{item id: copy}``.
+
+    A missing crop is not copied (the report flags it as MISSING)."""
+    import shutil
+
+    folder = prefix.with_name(prefix.name + CROPS_SUFFIX)
+    out = {}
+    for rank, m in hits:
+        if not os.path.isfile(m.crop):
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        dst = folder / f"rank{rank:03d}_item{m.id}{Path(m.crop).suffix.lower() or '.jpg'}"
+        tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+        shutil.copyfile(m.crop, tmp)
+        os.replace(tmp, dst)
+        out[m.id] = dst
+    return out
+
+
+def write_manifests(prefix: Path, report_files: list[Path], metas: list[ItemMeta]) -> tuple[Path, Path]:
+    """Write ``PREFIX.sha256`` (the report, its PDF and crop copies, relative to the report's
+    folder: ``cd FOLDER && sha256sum -c NAME.sha256``) and ``PREFIX.sources.sha256`` (every
+    source at its absolute path with the SHA-256 recorded at ingest, checkable where the
+    footage is). Both atomically, after the files they list."""
+    from ..common.atomic import atomic_write_text
+
+    base = prefix.parent
+    lines = [_sum_line(sha256_file(f), os.path.relpath(f, base)) for f in report_files]
+    manifest = prefix.with_name(prefix.name + MANIFEST_SUFFIX)
+    atomic_write_text(manifest, "".join(lines))
+    seen, src_lines = set(), []
+    for m in metas:
+        if m.source not in seen:
+            seen.add(m.source)
+            src_lines.append(_sum_line(m.source_sha256, os.path.abspath(m.source)))
+    sources = prefix.with_name(prefix.name + SOURCES_SUFFIX)
+    atomic_write_text(sources, "".join(src_lines))
+    return manifest, sources
+
+
+@dataclass
+class VerifyLine:
+    path: str
+    status: str  # "OK", "MISMATCH", "MISSING", "not available here" (footage only), "NOT IN REPORT"
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("OK", "not available here")
+
+
+def find_manifest(report: str | os.PathLike) -> Path:
+    """The ``.sha256`` manifest of a report given as its prefix, its HTML/PDF or the manifest itself."""
+    p = Path(report)
+    if p.name.endswith(SOURCES_SUFFIX):
+        p = p.with_name(p.name[: -len(SOURCES_SUFFIX)])
+    elif p.suffix in (MANIFEST_SUFFIX, ".html", ".pdf"):
+        p = p.with_suffix("")
+    return p.with_name(p.name + MANIFEST_SUFFIX)
+
+
+def verify_report(report: str | os.PathLike) -> list[VerifyLine]:
+    """Check an exported report: every file of its manifest re-hashed, every crop copy's hash
+    stated in the HTML report, and the footage of its sources manifest where it is available."""
+    from ..common.errors import DeepSSHError
+
+    manifest = find_manifest(report)
+    try:
+        text = manifest.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DeepSSHError(f"no evidence manifest at {str(manifest)!r} ({exc.strerror or exc})") from None
+    base = manifest.parent
+    out, html_text = [], None
+    entries = [_parse_sum_line(ln) for ln in text.splitlines() if ln.strip()]
+    if any(e is None for e in entries) or not entries:
+        raise DeepSSHError(f"{str(manifest)!r} is not a sha256sum manifest")
+    for sha, name in entries:
+        path = base / name
+        actual = sha256_file(path) if path.is_file() else None
+        out.append(VerifyLine(name, "MISSING" if actual is None else "OK" if actual == sha else "MISMATCH"))
+        if name.endswith(".html") and actual is not None:
+            html_text = path.read_text(encoding="utf-8", errors="replace")
+    if html_text is not None:  # the report binds each crop copy to its hash: the copies must be those crops
+        for sha, name in entries:
+            if CROPS_SUFFIX + "/" in name and crop_statement(name, sha) not in html_text:
+                out.append(VerifyLine(name, "NOT IN REPORT"))
+    sources = manifest.with_name(manifest.name[: -len(MANIFEST_SUFFIX)] + SOURCES_SUFFIX)
+    if sources.is_file():
+        for sha, name in filter(None, map(_parse_sum_line, sources.read_text(encoding="utf-8").splitlines())):
+            if not os.path.isfile(name):
+                out.append(VerifyLine(name, "not available here"))
+            else:
+                out.append(VerifyLine(name, "OK" if sha256_file(name) == sha else "MISMATCH"))
     return out

@@ -19,6 +19,7 @@ from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPdf
 from .. import __version__
 from ..common.atomic import atomic_write_bytes, atomic_write_text
 from ..search.engine import ResultHit, SearchResult
+from ..search.gallery import sha256_file
 from ..search.ranking import score_parts
 
 
@@ -35,6 +36,29 @@ class ReportInput:
     notes: str = ""
     audit_head: str | None = None  # the audit chain's newest link at export time
     checks: dict | None = None  # item id -> (source, crop) FileCheck, re-hashed at export
+    case_id: str = ""
+    examiner: str = ""
+    crop_copies: dict | None = None  # item id -> the crop's copy beside the report
+
+    prefix: str = "report"  # the report's path without suffix
+
+    @property
+    def crop_folder(self) -> str:
+        from ..search.evidence import CROPS_SUFFIX
+
+        return self.prefix + CROPS_SUFFIX
+
+    @property
+    def manifest_name(self) -> str:
+        from ..search.evidence import MANIFEST_SUFFIX
+
+        return Path(self.prefix).name + MANIFEST_SUFFIX
+
+    @property
+    def sources_name(self) -> str:
+        from ..search.evidence import SOURCES_SUFFIX
+
+        return Path(self.prefix).name + SOURCES_SUFFIX
 
     @property
     def mismatches(self) -> list[str]:
@@ -96,6 +120,11 @@ def _check_html(inp: ReportInput, item_id: int) -> str:
         parts.append(f'<b>{label} re-checked at export:</b> <span style="color:{colour}"><b>{e(c.status)}</b></span>'
                      + (f" <code>{e(c.actual)}</code>" if c.actual and label == "crop" else "")
                      + (f" (now <code>{e(c.actual)}</code>)" if c.status == "MISMATCH" else ""))
+    copy = (inp.crop_copies or {}).get(item_id)
+    if copy is not None:
+        from ..search.evidence import crop_statement
+
+        parts.append(crop_statement(f"{Path(copy).parent.name}/{Path(copy).name}", sha256_file(copy)))
     return "<br>".join(parts) + "<br>"
 
 
@@ -134,7 +163,9 @@ def build_html(inp: ReportInput, image_src) -> str:
 code {{ font-size: 8pt; }}</style></head><body>
 <h2>DeepSSH person-search evidence report</h2>
 <table>
-<tr><td><b>Exported</b></td><td>{e(time.strftime("%Y-%m-%d %H:%M:%S %Z"))}</td></tr>
+<tr><td><b>Case</b></td><td>{e(inp.case_id or "—")}</td></tr>
+<tr><td><b>Examiner</b></td><td>{e(inp.examiner or "—")}</td></tr>
+<tr><td><b>Exported</b></td><td>{e(time.strftime("%Y-%m-%d %H:%M:%S %z (%Z)"))}</td></tr>
 <tr><td><b>Tool</b></td><td>deepssh-gui {e(__version__)}</td></tr>
 <tr><td><b>Model</b></td><td>{e(inp.model_name)}<br><code>{e(inp.model_hash)}</code></td></tr>
 <tr><td><b>Gallery</b></td><td>{e(inp.gallery_path)} ({e(inp.gallery_state)})<br>content SHA-256
@@ -151,6 +182,10 @@ contains this hash)</td></tr>
 {f"<p><b>Notes:</b> {e(inp.notes)}</p>" if inp.notes else ""}
 <h3>Selected hits ({len(inp.hits)})</h3>
 <table width="100%">{"".join(rows)}</table>
+<p style="font-size: 8pt">Beside this report: the crops of the hits (folder <code>{e(Path(str(inp.crop_folder)).name)}</code>),
+<code>{e(inp.manifest_name)}</code> with the SHA-256 of this report, its PDF and the crop copies (check it with
+<code>sha256sum -c {e(inp.manifest_name)}</code> in the report's folder, or <code>deepssh verify REPORT</code>), and
+<code>{e(inp.sources_name)}</code> with the footage's SHA-256 recorded at ingest (check it where the footage is).</p>
 <p style="font-size: 8pt">Attribute matches are read from each hit's hash-code bits: "matched" means the bits
 are closer to the asked answer than to the opposite one. Hamming distances count differing bits.</p>
 </body></html>"""
@@ -191,7 +226,24 @@ def export_report(inp: ReportInput, html_path: str | Path, pdf_path: str | Path 
     atomic_write_bytes(pdf_path, bytes(buf.data()))
 
 
-def cli_export(args) -> tuple[Path, Path, int]:
+def write_evidence(inp: ReportInput, out: str | Path) -> tuple[Path, Path, Path]:
+    """The whole evidence set for ``out`` (a path; its suffix is ignored): crop copies, the HTML
+    and PDF report, then the manifests that hash them. Returns ``(html, pdf, manifest)``."""
+    from ..search.evidence import copy_hit_crops, write_manifests
+
+    prefix = Path(out).with_suffix("")
+    if "\n" in prefix.name:
+        raise ValueError("a report name cannot contain a line break")
+    inp.prefix = str(prefix)
+    inp.crop_copies = copy_hit_crops(prefix, [(rh.hit.rank, rh.meta) for rh in inp.hits])
+    html_path, pdf_path = prefix.with_name(prefix.name + ".html"), prefix.with_name(prefix.name + ".pdf")
+    export_report(inp, html_path, pdf_path)
+    manifest, _ = write_manifests(prefix, [html_path, pdf_path, *inp.crop_copies.values()],
+                                  [rh.meta for rh in inp.hits])
+    return html_path, pdf_path, manifest
+
+
+def cli_export(args) -> tuple[Path, Path, Path, int, list[str]]:
     """``deepssh export``: search (audited), then write the report. Returns paths and hit count."""
     import os
 
@@ -204,22 +256,24 @@ def cli_export(args) -> tuple[Path, Path, int]:
     from ..common.errors import DeepSSHError
     from ..scale.open import open_engine
     from ..search.engine import SearchRequest
+    from ..search.audit import current_examiner
     from ..search.evidence import check_files
 
     app = QGuiApplication.instance() or QGuiApplication(["deepssh"])  # noqa: F841 - fonts for the PDF
     eng = open_engine(args.gallery, args.model)
     try:
         res = eng.search(SearchRequest(attributes=args.attributes or "", negated=args.negate or "",
-                                       probe_image=args.image, top=args.top, origin="cli-export"))
+                                       probe_image=args.image, top=args.top, origin="cli-export",
+                                       examiner=args.examiner))
         ranks = [int(x) for x in args.ranks.split(",")] if args.ranks else [h.hit.rank for h in res.hits]
         chosen = [h for h in res.hits if h.hit.rank in ranks]
         if not chosen:
             raise DeepSSHError("no hits to export")
         inp = ReportInput(res, chosen, eng.model.name, eng.model.hash, str(Path(args.gallery).resolve()),
                           eng.gallery.content_digest(), eng.gallery.state(), args.image, args.notes or "",
-                          eng.gallery.audit_head(), check_files([h.meta for h in chosen]))
-        out = Path(args.out)
-        export_report(inp, out.with_suffix(".html"), out.with_suffix(".pdf"))
+                          eng.gallery.audit_head(), check_files([h.meta for h in chosen]),
+                          case_id=args.case_id or "", examiner=args.examiner or current_examiner())
+        html_path, pdf_path, manifest = write_evidence(inp, args.out)
     finally:
         eng.close()
-    return out.with_suffix(".html"), out.with_suffix(".pdf"), len(chosen), inp.mismatches
+    return html_path, pdf_path, manifest, len(chosen), inp.mismatches

@@ -365,27 +365,51 @@ class MainWindow(QMainWindow):
         rows = sorted(i.row() for i in self.view.selectionModel().selectedIndexes())
         return [self.results.hits[r] for r in rows]
 
+    def report_identity(self, ask: bool) -> tuple[str | None, str]:
+        """``(case id, examiner)`` for a report: remembered in the settings, asked for when ``ask``
+        (case id None: the examiner cancelled)."""
+        from ..search.audit import current_examiner
+
+        st = QSettings()
+        case_id = str(st.value("report/case_id", "") or "")
+        examiner = str(st.value("report/examiner", "") or "") or current_examiner()
+        if ask:
+            case_id, ok = QInputDialog.getText(self, "Evidence report", "Case identifier:", text=case_id)
+            if not ok:
+                return None, examiner
+            examiner, ok = QInputDialog.getText(self, "Evidence report", "Examiner:", text=examiner)
+            if not ok:
+                return None, examiner
+            st.setValue("report/case_id", case_id.strip())
+            st.setValue("report/examiner", examiner.strip())
+        return case_id.strip(), examiner.strip()
+
     def export_selected(self, path: str | None = None) -> None:
         hits = self.selected_hits() or self.results.hits[:20]
         if not hits or self.engine is None or self.last_result is None:
             self.show_error("Run a search and select hits to export.")
             return
+        interactive = not path
         if not path:
             path, _ = QFileDialog.getSaveFileName(self, "Export evidence report", "report.html", "HTML (*.html)")
             if not path:
                 return
-        from .export import ReportInput, export_report
+        from .export import ReportInput, write_evidence
 
         eng, res, probe = self.engine, self.last_result, self.probe.path
         out = Path(path)
+        case_id, examiner = self.report_identity(ask=interactive)
+        if case_id is None:
+            return
 
         def work(progress, cancel):
             from ..search.evidence import check_files
 
             inp = ReportInput(res, hits, eng.model.name, eng.model.hash, str(eng.gallery.root.resolve()),
                               eng.gallery.content_digest(), eng.gallery.state(), probe,
-                              audit_head=eng.gallery.audit_head(), checks=check_files([h.meta for h in hits]))
-            export_report(inp, out.with_suffix(".html"), out.with_suffix(".pdf"))
+                              audit_head=eng.gallery.audit_head(), checks=check_files([h.meta for h in hits]),
+                              case_id=case_id, examiner=examiner)
+            write_evidence(inp, out)
             return out, inp.mismatches
 
         def done(result) -> None:
