@@ -35,7 +35,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not res.hits:
         print("no hits: the gallery is empty" if not res.n_searched and not (args.camera or args.t_from or args.t_to)
               else "no hits: no item passes the camera/time filters")
-    for rh in res.hits:
+    from ..search.ranking import rank_labels
+
+    for label, rh in zip(rank_labels([rh.hit for rh in res.hits]), res.hits):
         h, m = rh.hit, rh.meta
         chips = " ".join(("✓" if t.matched else "✗" if t.matched is False else "?") + t.term
                          + (f" p={t.probability:.2f}" if t.probability is not None else "") for t in h.explanation)
@@ -44,7 +46,7 @@ def cmd_search(args: argparse.Namespace) -> int:
                                  f"P={h.query_probability:.3f}" if h.query_probability is not None else
                                  f"attr={h.attribute_distance}" if h.attribute_distance is not None else "",
                                  f"score={h.score:.3f}" if h.photo_distance is not None and h.explanation else "") if x)
-        print(f"#{h.rank:<3} id {h.index:<6} {d:<28} cam {plain(m.camera or '-'):<10} {plain(where)}  {plain(chips)}")
+        print(f"#{label:<4} id {h.index:<6} {d:<28} cam {plain(m.camera or '-'):<10} {plain(where)}  {plain(chips)}")
     return 0
 
 
@@ -54,12 +56,16 @@ def plain(text: str) -> str:
 
 
 def result_to_json(res) -> dict:
+    from ..search.ranking import rank_labels
+
+    labels = rank_labels([rh.hit for rh in res.hits])
     return {
         "mode": res.mode, "query": res.query.text, "probe_sha256": res.probe_sha256,
         "seconds": res.seconds, "n_searched": res.n_searched, "masked_bits": res.masked_bits,
         "audit_id": res.audit_id, "rank": res.rank, "notes": res.notes,
         "hits": [{
-            "rank": rh.hit.rank, "id": rh.hit.index, "score": rh.hit.score,
+            "rank": rh.hit.rank, "rank_label": label, "tied": label.endswith("="), "id": rh.hit.index,
+            "score": rh.hit.score,
             "photo_distance": rh.hit.photo_distance, "attribute_distance": rh.hit.attribute_distance,
             "query_probability": rh.hit.query_probability,
             "explanation": [{"term": t.term, "matched": t.matched, "distance": t.distance, "bits": t.bits,
@@ -68,7 +74,7 @@ def result_to_json(res) -> dict:
             "source_sha256": rh.meta.source_sha256, "camera": rh.meta.camera, "frame": rh.meta.frame,
             "timestamp": rh.meta.timestamp, "bbox": rh.meta.bbox, "track": rh.meta.track,
             "identity": rh.meta.identity,
-        } for rh in res.hits],
+        } for label, rh in zip(labels, res.hits)],
     }
 
 

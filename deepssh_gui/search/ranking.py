@@ -193,6 +193,20 @@ def _rows_of(probs: ProbabilityScores, idx: np.ndarray) -> ProbabilityScores:
     return ProbabilityScores(probs.nll[idx], probs.query, probs.logits[:, idx])
 
 
+def rank_labels(hits: list[Hit]) -> list[str]:
+    """How each hit's rank is shown: hits with equal scores share the first one's rank with "="
+    (scores 1, 2, 2, 3 -> "1", "2=", "2=", "4"), so a tie never looks like an order."""
+    out = []
+    for i, h in enumerate(hits):
+        tied_prev = i > 0 and hits[i - 1].score == h.score
+        tied_next = i + 1 < len(hits) and hits[i + 1].score == h.score
+        if tied_prev:
+            out.append(out[-1] if out[-1].endswith("=") else out[-1] + "=")
+        else:
+            out.append(f"{h.rank}=" if tied_next else f"{h.rank}")
+    return out
+
+
 def score_parts(hit: Hit) -> list[str]:
     """The parts of a hit's score in words, for every surface that shows a hit (GUI, CLI, report)."""
     parts = []

@@ -68,6 +68,16 @@ class DetailPane(QWidget):
         self.probe_btn.clicked.connect(lambda: self.current and self.searchWithProbe.emit(self.current))
         self.current: ResultHit | None = None
 
+    def clear(self) -> None:
+        """Forget the shown hit (a new query or gallery makes it stale)."""
+        self.current = None
+        self.probe_btn.setEnabled(False)
+        self.title.setText("Open a hit to see its details")
+        self.crop.clear()
+        self.frame.clear()
+        self.attrs.clear()
+        self.track.clear()
+
     def show_hit(self, rh: ResultHit, schema, track_items: list | None = None) -> None:
         self.current = rh
         self.probe_btn.setEnabled(True)

@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen, Q
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
 from ..search.ranking import score_parts
-from .results_model import HitRole, source_text
+from .results_model import HitRole, RankLabelRole, source_text
 
 CELL = QSize(210, 236)
 THUMB = QSize(80, 160)
@@ -64,7 +64,7 @@ class HitDelegate(QStyledItemDelegate):
         font.setBold(True)
         painter.setFont(font)
         painter.setPen(QColor("#111111"))
-        painter.drawText(QRect(x, r.y() + 4, w, 18), Qt.AlignLeft, f"#{rh.hit.rank}")
+        painter.drawText(QRect(x, r.y() + 4, w, 18), Qt.AlignLeft, f"#{index.data(RankLabelRole)}")
         font.setBold(False)
         small = QFont(option.font)
         small.setPointSizeF(max(7.0, option.font.pointSizeF() - 1))

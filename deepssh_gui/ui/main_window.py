@@ -148,6 +148,8 @@ class MainWindow(QMainWindow):
             if self.engine is not None:
                 self.engine.close()
             self.engine = engine
+            self.detail.clear()
+            self.results.set_results([], {})
             self.results.layout = engine.gallery.layout
             self.results.patterns = engine.model.decoder.patterns()
             self.attributes.set_schema(engine.schema)
@@ -302,6 +304,7 @@ class MainWindow(QMainWindow):
             return
         attrs = self.attributes.query()
         if not attrs and self.probe.path is None and self.probe_code is None:
+            self.detail.clear()
             self.results.set_results([], {})
             self.status_query.setText("tick attributes or drop a photo to search")
             return
@@ -322,11 +325,14 @@ class MainWindow(QMainWindow):
             if gen != self.generation:
                 return  # a newer query has been asked for
             q = parse_query(attrs, engine.schema)
+            self.detail.clear()  # the shown hit belonged to the previous query
             self.results.set_results(res.hits, q.attribute_values())
             self.last_result = res
             self._apply_pins()
             ms = 1000 * (time.perf_counter() - t0)
-            self.status_query.setText(f"{res.mode}: {len(res.hits)} hits of {res.n_searched} in {ms:.0f} ms")
+            self.status_query.setText(f"{res.mode}: {len(res.hits)} hits of {res.n_searched} in {ms:.0f} ms"
+                                      if res.hits else "no hits: the gallery is empty" if not res.n_searched
+                                      else "no hits: nothing matches")
             for note in res.notes:
                 self.statusBar().showMessage(note, 10000)
             self.last_search_ms = ms

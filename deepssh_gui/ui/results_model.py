@@ -7,10 +7,11 @@ from pathlib import Path
 from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
 
 from ..search.engine import ResultHit
-from ..search.ranking import score_parts
+from ..search.ranking import rank_labels, score_parts
 from .plain import plain_tooltip
 
 HitRole = Qt.UserRole + 1
+RankLabelRole = Qt.UserRole + 2  # "3", or "2=" for a hit tied with its neighbours
 
 
 class ResultsModel(QAbstractListModel):
@@ -20,10 +21,12 @@ class ResultsModel(QAbstractListModel):
         self.layout = None  # CodeLayout of the gallery, for the bit strip
         self.patterns = None  # uint8 (A, 2) decoded patterns
         self.query_attrs: dict[int, bool] = {}  # attribute index -> asked yes/no
+        self.rank_labels: list[str] = []
 
     def set_results(self, hits: list[ResultHit], query_attrs: dict[int, bool]) -> None:
         self.beginResetModel()
         self.hits = list(hits)
+        self.rank_labels = rank_labels([rh.hit for rh in self.hits])  # ties shown as ties ("2=")
         self.query_attrs = dict(query_attrs)
         self.endResetModel()
 
@@ -36,10 +39,13 @@ class ResultsModel(QAbstractListModel):
         rh = self.hits[index.row()]
         if role == HitRole:
             return rh
+        if role == RankLabelRole:
+            return self.rank_labels[index.row()]
         if role == Qt.DisplayRole:
-            return f"#{rh.hit.rank} {Path(rh.meta.crop).name}"
+            return f"#{self.rank_labels[index.row()]} {Path(rh.meta.crop).name}"
         if role == Qt.ToolTipRole:
-            return plain_tooltip(describe_hit(rh))
+            tied = self.rank_labels[index.row()].endswith("=")
+            return plain_tooltip(describe_hit(rh) + ("\ntied: other hits have exactly this score" if tied else ""))
         return None
 
 

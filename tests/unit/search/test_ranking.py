@@ -96,3 +96,11 @@ def test_photo_distances_equal_the_numpy_hamming_at_every_code_length(nbytes):
     assert photo_distances(probe, codes).tolist() == hamming(probe[None], codes)[0].tolist()
     assert photo_distances(probe, codes[::2]).tolist() == hamming(probe[None], codes[::2])[0].tolist()  # a view
     assert photo_distances(probe, codes[:0]).shape == (0,)
+
+
+def test_rank_labels_show_ties_as_ties():
+    from deepssh_gui.search.ranking import Hit, rank_labels
+
+    hits = [Hit(i, i + 1, s, None, None) for i, s in enumerate([1.0, 2.0, 2.0, 2.0, 3.0, 4.0, 4.0])]
+    assert rank_labels(hits) == ["1", "2=", "2=", "2=", "5", "6=", "6="]
+    assert rank_labels([]) == []

@@ -285,3 +285,20 @@ def test_a_sharded_gallery_opens_searches_shows_details_and_exports(qtbot, small
     assert "sharded: 8 items in 3 shards" in html and html.count("<b>Source:</b>") == 1
     assert win.engine.gallery.verify_audit().ok and len(win.engine.gallery.audit_entries()) >= 1
     win.close()
+
+
+def test_details_clear_on_a_new_query_and_ties_are_labelled(qtbot, window):
+    from deepssh_gui.ui.results_model import RankLabelRole
+
+    window.attributes.set_state("personalMale", REQUIRED)
+    _wait_results(qtbot, window)
+    window.open_hit(window.results.index(1))
+    assert window.detail.current is not None
+    window.attributes.set_state("carryingBackpack", EXCLUDED)
+    _wait_results(qtbot, window)
+    assert window.detail.current is None and not window.detail.probe_btn.isEnabled()
+    labels = [window.results.index(r).data(RankLabelRole) for r in range(window.results.rowCount())]
+    scores = [rh.hit.score for rh in window.results.hits]
+    for i, lab in enumerate(labels):  # a label ends with "=" exactly when a neighbour has the same score
+        tied = (i > 0 and scores[i - 1] == scores[i]) or (i + 1 < len(scores) and scores[i + 1] == scores[i])
+        assert lab.endswith("=") == tied
