@@ -18,7 +18,8 @@ import numpy as np
 
 from ..common.errors import DeepSSHError
 from ..model.modelfile import load_model_file
-from ..search.engine import ResultHit, SearchEngine, SearchRequest, SearchResult, audit_search, encode_probe
+from ..search.engine import (ResultHit, SearchEngine, SearchRequest, SearchResult, audit_mark, audit_search,
+                              encode_probe, request_probe)
 from ..search.gallery import Gallery, GalleryError
 from ..search.query import masked_bits, parse_query
 from .backend import InlineBackend
@@ -69,7 +70,7 @@ def search_shard(shard_dir: str, model_path: str, expected_items: int, req: Sear
         # its global ids would shift: refuse rather than mislabel hits
         raise GalleryError(f"shard {Path(shard_dir).name} holds {n} items but the manifest says {expected_items}")
     query = parse_query(req.attributes, eng.schema, req.negated)
-    hits, searched, rank, notes = eng.rank_hits(req, req.probe_code, query)
+    hits, searched, rank, notes = eng.rank_hits(req, request_probe(req)[0], query)
     return ShardAnswer(eng.result_hits(hits), searched, rank, notes)
 
 
@@ -145,20 +146,27 @@ class ShardedEngine:
         with self._lock:
             return self._search(req)
 
+    def record_mark(self, item_id: int, mark: str, examiner: str | None = None) -> int | None:
+        """Write an examiner's confirm / reject / clear of a hit (global id) into the set's audit log."""
+        return audit_mark(self.gallery.audit, self.model.hash, item_id, mark, examiner, self.gallery.state())
+
     def _search(self, req: SearchRequest) -> SearchResult:
         t0 = time.perf_counter()
         query = parse_query(req.attributes, self.schema, req.negated)
-        probe, probe_sha = req.probe_code, None
+        probe, probe_sha = request_probe(req)
         if req.probe_image:
             probe, probe_sha = encode_probe(self.model, req.probe_image, req.probe_box)
         if probe is None and not query:
             raise DeepSSHError("give attributes, a probe image, or both")
         if int(req.top) < 1:
             raise DeepSSHError(f"top must be at least 1, got {req.top}")
-        shard_req = replace(req, probe_image=None, probe_box=None,
-                            probe_code=None if probe is None else np.asarray(probe, np.uint8))
+        one = probe is not None and probe.ndim == 1
+        shard_req = replace(req, probe_image=None, probe_box=None, probe_code=probe if one else None,
+                            probe_codes=None if one else probe)
         shards = self.manifest.shards
-        tasks = [(str(self.root / s.name), self.model_path, s.n_items, shard_req) for s in shards]
+        tasks = [(str(self.root / s.name), self.model_path, s.n_items, replace(shard_req, exclude_ids=tuple(
+            g - s.first_id for g in req.exclude_ids if s.first_id <= g < s.first_id + s.n_items)))
+            for s in shards]
         answers = self.backend.run(search_shard, tasks, [s.name for s in shards])
         hits, searched, rank, notes = merge_answers(shards, answers, int(req.top))
         mode = "hybrid" if probe is not None and query else "photo" if probe is not None else "attributes"

@@ -33,6 +33,10 @@ class SearchRequest:
     negated: str = ""  # extra comma-separated terms to negate
     probe_image: str | None = None  # image file
     probe_code: np.ndarray | None = None  # uint8 (nbytes,), e.g. "search with this hit"
+    # several probes, uint8 (P, nbytes), e.g. "search with confirmed": an item's photo distance is
+    # its distance to the nearest of them
+    probe_codes: np.ndarray | None = None
+    exclude_ids: tuple[int, ...] = ()  # items left out of the ranking (e.g. hits the examiner rejected)
     probe_box: tuple[int, int, int, int] | None = None  # x, y, w, h inside the probe image
     camera: str | None = None
     t_from: float | None = None
@@ -109,7 +113,7 @@ class SearchEngine:
     def _search(self, req: SearchRequest) -> SearchResult:
         t0 = time.perf_counter()
         query = parse_query(req.attributes, self.schema, req.negated)
-        probe, probe_sha = req.probe_code, None
+        probe, probe_sha = request_probe(req)
         if req.probe_image:
             probe, probe_sha = self.encode_probe(req.probe_image, req.probe_box)
         if probe is None and not query:
@@ -135,12 +139,15 @@ class SearchEngine:
         rank, notes = self._rank_mode(req.rank, bool(query))
         n = len(g.codes)
         cand = g.filter_ids(req.camera, req.t_from, req.t_to)
+        if req.exclude_ids:
+            ex = np.asarray(req.exclude_ids, dtype=np.int64)
+            cand = np.setdiff1d(np.arange(n) if cand is None else cand, ex)
         if int(req.top) < 1:
             raise DeepSSHError(f"top must be at least 1, got {req.top}")
         k = int(req.top)
         if not n or (cand is not None and not len(cand)):
             hits: list[Hit] = []
-        elif probe is not None and not query and cand is None:
+        elif probe is not None and probe.ndim == 1 and not query and cand is None:
             hits = self._faiss_photo(probe, k)
         else:
             codes = g.codes if cand is None else g.codes[cand]
@@ -182,6 +189,10 @@ class SearchEngine:
     def _audit(self, req: SearchRequest, res: SearchResult) -> None:
         audit_search(self.gallery, self.model.hash, req, res)
 
+    def record_mark(self, item_id: int, mark: str, examiner: str | None = None) -> int | None:
+        """Write an examiner's confirm / reject / clear of a hit into the audit log."""
+        return audit_mark(self.gallery, self.model.hash, item_id, mark, examiner)
+
     def _faiss_photo(self, probe: np.ndarray, k: int) -> list[Hit]:
         g = self.gallery
         q = np.ascontiguousarray(probe[None], dtype=np.uint8)
@@ -218,10 +229,13 @@ def audit_search(gallery: Gallery, model_hash: str, req: SearchRequest, res: Sea
     filters = json.dumps({k: v for k, v in (("camera", req.camera), ("from", req.t_from), ("to", req.t_to),
                                             ("top", req.top), ("alpha", req.alpha if res.mode == "hybrid" else None),
                                             ("rank", res.rank if res.query else None),
-                                            ("probe_box", req.probe_box)) if v is not None})
+                                            ("probe_box", req.probe_box),
+                                            ("exclude", list(req.exclude_ids) or None)) if v is not None})
     probe = res.probe_sha256
     if probe is None and req.probe_code is not None:
         probe = "code:" + np.asarray(req.probe_code, np.uint8).tobytes().hex()
+    if probe is None and req.probe_codes is not None:
+        probe = "codes:" + ",".join(c.tobytes().hex() for c in np.asarray(req.probe_codes, np.uint8))
     try:
         res.audit_id = gallery.append_audit(req.origin, res.mode, res.query.text, probe, filters, model_hash,
                                             [h.hit.index for h in res.hits], examiner=req.examiner,
@@ -249,3 +263,32 @@ def encode_probe(model, path: str, box: tuple[int, int, int, int] | None = None)
         img = img[y0:y1, x0:x1]
     codes, _, _ = model.encoder().encode(resize_rgb(img, model.config.input_hw)[None])
     return codes[0], sha256_file(path)
+
+
+MARKS = ("confirmed", "rejected", "cleared")
+
+
+def audit_mark(gallery: Gallery, model_hash: str, item_id: int, mark: str, examiner: str | None = None,
+               gallery_state: str | None = None) -> int | None:
+    """Record that the examiner confirmed, rejected or cleared item ``item_id`` (mode ``mark``)."""
+    from .gallery import GalleryError
+
+    if mark not in MARKS:
+        raise DeepSSHError(f"unknown mark {mark!r}: use one of {', '.join(MARKS)}")
+    try:
+        return gallery.append_audit("gui", "mark", mark, None, json.dumps({"item": int(item_id)}), model_hash,
+                                    [int(item_id)], examiner=examiner, gallery_state=gallery_state)
+    except (GalleryError, OSError) as exc:
+        raise DeepSSHError(f"the mark was not recorded: the audit log could not be written ({exc})") from None
+
+
+def request_probe(req: SearchRequest) -> tuple[np.ndarray | None, None]:
+    """The request's probe code(s): ``uint8 (nbytes,)``, ``(P, nbytes)`` for several, or None."""
+    if req.probe_code is not None and req.probe_codes is not None:
+        raise DeepSSHError("give one probe code or several, not both")
+    if req.probe_codes is not None:
+        codes = np.asarray(req.probe_codes, dtype=np.uint8)
+        if codes.ndim != 2 or not len(codes):
+            raise DeepSSHError("several probes must be a non-empty (P, nbytes) array of codes")
+        return codes, None
+    return (None if req.probe_code is None else np.asarray(req.probe_code, dtype=np.uint8)), None

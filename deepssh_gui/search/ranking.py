@@ -111,7 +111,8 @@ def top_k(score: np.ndarray, k: int, candidates: np.ndarray | None = None) -> np
 
 
 def photo_distances(probe: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """Hamming distances ``int32 (N,)`` from a probe ``uint8 (nbytes,)`` to ``codes uint8 (N, nbytes)``.
+    """Hamming distances ``int32 (N,)`` from a probe ``uint8 (nbytes,)`` to ``codes uint8 (N, nbytes)``;
+    for several probes ``uint8 (P, nbytes)``, each item's distance to the nearest of them.
 
     FAISS's popcount kernel on the packed codes, one thread (a single query): about 15x the
     numpy path at 10^6 codes (docs/gallery.md). numpy where FAISS is missing.
@@ -119,16 +120,16 @@ def photo_distances(probe: np.ndarray, codes: np.ndarray) -> np.ndarray:
     try:
         import faiss
     except ImportError:
-        return hamming(probe[None], codes)[0]
-    q = np.ascontiguousarray(probe, dtype=np.uint8).reshape(1, -1)
+        return hamming(np.atleast_2d(probe), codes).min(axis=0)
+    q = np.ascontiguousarray(probe, dtype=np.uint8).reshape(-1, np.shape(probe)[-1])
     g = np.ascontiguousarray(codes, dtype=np.uint8)
     if q.shape[1] != g.shape[1]:
         raise ValueError(f"code length mismatch: {q.shape[1] * 8} vs {g.shape[1] * 8} bits")
-    out = np.empty((1, len(g)), dtype=np.int32)
+    out = np.empty((len(q), len(g)), dtype=np.int32)
     if len(g):
         with faiss_threads(search_threads()):
-            faiss.hammings(faiss.swig_ptr(q), faiss.swig_ptr(g), 1, len(g), q.shape[1], faiss.swig_ptr(out))
-    return out[0]
+            faiss.hammings(faiss.swig_ptr(q), faiss.swig_ptr(g), len(q), len(g), q.shape[1], faiss.swig_ptr(out))
+    return out.min(axis=0) if len(q) > 1 else out[0]
 
 
 def rank_codes(codes: np.ndarray, decoder: Decoder | None, *,

@@ -45,6 +45,7 @@ QUERIES = {
     "hybrid": dict(probe_from=7, attributes="personalMale"),
     "filtered_photo": dict(probe_from=5, camera="c5"),
     "filtered_time": dict(attributes="personalMale", t_from=3.0, t_to=12.0),
+    "confirmed_and_rejected": dict(probes_from=[5, 120], exclude_ids=(7, 60, 100, 130)),
 }
 
 
@@ -52,5 +53,6 @@ def request(codes, spec, top=25):
     from deepssh_gui.search.engine import SearchRequest
 
     spec = dict(spec)
-    src = spec.pop("probe_from", None)
-    return SearchRequest(probe_code=None if src is None else codes[src].copy(), top=top, **spec)
+    src, several = spec.pop("probe_from", None), spec.pop("probes_from", None)
+    return SearchRequest(probe_code=None if src is None else codes[src].copy(),
+                         probe_codes=None if several is None else codes[several].copy(), top=top, **spec)

@@ -402,3 +402,28 @@ def test_a_logged_ahead_gallery_opens_read_only_without_its_shared_memory_file(s
     monkeypatch.setattr(sqlite3, "connect", no_shm)
     with Gallery.open(path, read_only=True) as g:
         assert len(g) == 8 and len(g.audit_entries()) == 1
+
+
+def test_several_probes_rank_by_the_nearest_and_rejected_items_are_left_out(small_gallery):
+    from deepssh_gui.model.layout import hamming
+
+    model, path = small_gallery
+    eng = SearchEngine(path, model)
+    try:
+        codes = eng.gallery.codes.copy()
+        res = eng.search(SearchRequest(probe_codes=codes[[1, 6]], exclude_ids=(3,), top=8))
+        want = np.minimum(hamming(codes[1:2], codes)[0], hamming(codes[6:7], codes)[0])
+        got = {rh.hit.index: rh.hit.photo_distance for rh in res.hits}
+        assert 3 not in got and len(got) == 7
+        assert all(got[i] == want[i] for i in got)
+        assert got[1] == 0 and got[6] == 0  # both probes' own items at distance 0
+        assert [rh.hit.photo_distance for rh in res.hits] == sorted(got.values())
+        row = eng.gallery.audit_entries()[-1]
+        assert row["probe_sha256"].startswith("codes:") and '"exclude": [3]' in row["filters"]
+        assert eng.record_mark(6, "confirmed") == row["id"] + 1
+        mark = eng.gallery.audit_entries()[-1]
+        assert (mark["mode"], mark["query"], mark["result_ids"]) == ("mark", "confirmed", "[6]")
+        with pytest.raises(DeepSSHError, match="unknown mark"):
+            eng.record_mark(6, "maybe")
+    finally:
+        eng.close()
