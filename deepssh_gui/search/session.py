@@ -23,6 +23,7 @@ class Session:
     pinned: list[int] = field(default_factory=list)  # gallery item ids
     version: int = SESSION_VERSION
     gallery_id: str | None = None  # the gallery's identity (its audit-chain genesis); pins mean nothing elsewhere
+    marks: dict[str, str] = field(default_factory=dict)  # item id -> "confirmed" / "rejected" (examiner's marks)
 
     def check_gallery(self, gallery) -> None:
         """Refuse to apply this session to another gallery than the one it was saved from."""
@@ -35,7 +36,7 @@ class Session:
         if self.gallery_id is None and os.path.realpath(self.gallery) != os.path.realpath(gallery.root):
             raise DeepSSHError(f"this session was saved for the gallery {self.gallery!r}, not this one")
         n = len(gallery)
-        bad = [i for i in self.pinned if not 0 <= i < n]
+        bad = [i for i in self.pinned + [int(k) for k in self.marks] if not 0 <= i < n]
         if bad:
             raise DeepSSHError(f"the session pins items {bad[:5]} that this gallery of {n} items does not have")
 
@@ -73,6 +74,8 @@ def _field_problem(s: Session) -> str | None:
               ("attributes", is_str(s.attributes)), ("probe_path", is_str(s.probe_path, True)),
               ("probe_sha256", is_str(s.probe_sha256, True)), ("gallery_id", is_str(s.gallery_id, True)),
               ("pinned", is_ints(s.pinned)),
+              ("marks", isinstance(s.marks, dict) and all(
+                  isinstance(k, str) and k.isdigit() and v in ("confirmed", "rejected") for k, v in s.marks.items())),
               ("probe_box", s.probe_box is None or (is_ints(s.probe_box) and len(s.probe_box) == 4))]
     bad = [name for name, ok in checks if not ok]
     return f"wrong type for {', '.join(bad)}" if bad else None

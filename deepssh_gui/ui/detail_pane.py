@@ -36,6 +36,7 @@ def read_source_frame(video: str, frame: int) -> np.ndarray | None:
 
 class DetailPane(QWidget):
     searchWithProbe = Signal(object)  # noqa: N815 - the ResultHit to use as probe
+    markRequested = Signal(object, object)  # noqa: N815 - (ResultHit, "confirmed" / "rejected" / None)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -54,6 +55,14 @@ class DetailPane(QWidget):
         self.track.setFlow(QListWidget.LeftToRight)
         self.probe_btn = QPushButton("Search with this as probe")
         self.probe_btn.setEnabled(False)
+        self.confirm_btn = QPushButton("Confirm (C)")
+        self.reject_btn = QPushButton("Reject (X)")
+        self.mark_label = plain_label("")
+        for b, mark in ((self.confirm_btn, "confirmed"), (self.reject_btn, "rejected")):
+            b.setCheckable(True)
+            b.setEnabled(False)
+            b.clicked.connect(lambda checked, m=mark: self.current and self.markRequested.emit(
+                self.current, m if checked else None))
         top = QHBoxLayout()
         top.addWidget(self.crop)
         top.addWidget(self.frame, 1)
@@ -61,6 +70,11 @@ class DetailPane(QWidget):
         lay.addWidget(self.title)
         lay.addLayout(top)
         lay.addWidget(self.probe_btn)
+        marks = QHBoxLayout()
+        marks.addWidget(self.confirm_btn)
+        marks.addWidget(self.reject_btn)
+        marks.addWidget(self.mark_label, 1)
+        lay.addLayout(marks)
         lay.addWidget(QLabel("Attribute scores, sorted (classifier probabilities; read from the code bits in older galleries)"))
         lay.addWidget(self.attrs, 1)
         lay.addWidget(QLabel("Other crops of this track"))
@@ -68,10 +82,20 @@ class DetailPane(QWidget):
         self.probe_btn.clicked.connect(lambda: self.current and self.searchWithProbe.emit(self.current))
         self.current: ResultHit | None = None
 
+    def show_mark(self, mark: str | None) -> None:
+        """The examiner's mark of the shown hit (similarity never implies it)."""
+        self.confirm_btn.setChecked(mark == "confirmed")
+        self.reject_btn.setChecked(mark == "rejected")
+        self.mark_label.setText(f"examiner: {mark}" if mark else "not confirmed or rejected")
+
     def clear(self) -> None:
         """Forget the shown hit (a new query or gallery makes it stale)."""
         self.current = None
         self.probe_btn.setEnabled(False)
+        for b in (self.confirm_btn, self.reject_btn):
+            b.setEnabled(False)
+            b.setChecked(False)
+        self.mark_label.setText("")
         self.title.setText("Open a hit to see its details")
         self.crop.clear()
         self.frame.clear()
@@ -81,6 +105,8 @@ class DetailPane(QWidget):
     def show_hit(self, rh: ResultHit, schema, track_items: list | None = None) -> None:
         self.current = rh
         self.probe_btn.setEnabled(True)
+        self.confirm_btn.setEnabled(True)
+        self.reject_btn.setEnabled(True)
         self.title.setText(describe_hit(rh).replace("\n", " · "))
         pm = QPixmap(rh.meta.crop)
         if pm.isNull() and rh.meta.thumb:

@@ -39,6 +39,7 @@ class ReportInput:
     case_id: str = ""
     examiner: str = ""
     crop_copies: dict | None = None  # item id -> the crop's copy beside the report
+    marks: dict | None = None  # item id -> the examiner's "confirmed" / "rejected"
 
     prefix: str = "report"  # the report's path without suffix
 
@@ -150,7 +151,8 @@ def build_html(inp: ReportInput, image_src) -> str:
 {_check_html(inp, m.id)}
 <b>Camera:</b> {e(m.camera or "—")} &nbsp; <b>Time:</b> {e(when)}<br>
 <b>Box:</b> {e(str(m.bbox) if m.bbox else "—")} &nbsp; <b>Track:</b> {e(str(m.track) if m.track is not None else "—")}<br>
-<b>Score:</b> {e(dist)}<br><b>Attribute match:</b><br>{_explanation(rh)}</td></tr>""")
+<b>Score:</b> {e(dist)}<br><b>Examiner's mark:</b> {e((inp.marks or {}).get(m.id) or "not confirmed or rejected")}<br>
+<b>Attribute match:</b><br>{_explanation(rh)}</td></tr>""")
     probe = ""
     if inp.probe_path:
         pimg = _load(inp.probe_path, 200)

@@ -12,7 +12,9 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen, Q
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
 from ..search.ranking import score_parts
-from .results_model import HitRole, RankLabelRole, source_text
+from .results_model import HitRole, MarkRole, RankLabelRole, source_text
+
+MARK_COLOURS = {"confirmed": QColor("#1b7f3b"), "rejected": QColor("#b3261e")}
 
 CELL = QSize(210, 236)
 THUMB = QSize(80, 160)
@@ -51,9 +53,18 @@ class HitDelegate(QStyledItemDelegate):
         r = option.rect.adjusted(3, 3, -3, -3)
         selected = bool(option.state & QStyle.State_Selected)
         painter.setRenderHint(QPainter.Antialiasing)
-        painter.setPen(QPen(QColor("#2f6fd6") if selected else QColor("#c8c8c8"), 2 if selected else 1))
+        mark = index.data(MarkRole)
+        edge = MARK_COLOURS.get(mark) or (QColor("#2f6fd6") if selected else QColor("#c8c8c8"))
+        painter.setPen(QPen(edge, 3 if mark else 2 if selected else 1))
         painter.setBrush(QColor("#eef3fc") if selected else QColor("#ffffff"))
         painter.drawRoundedRect(r, 6, 6)
+        if mark:  # the examiner's decision, kept apart from the similarity score
+            badge = QRect(r.right() - 92, r.y() + 4, 88, 18)
+            painter.setPen(Qt.NoPen)
+            painter.setBrush(MARK_COLOURS[mark])
+            painter.drawRoundedRect(badge, 8, 8)
+            painter.setPen(QColor("#ffffff"))
+            painter.drawText(badge, Qt.AlignCenter, ("✓ " if mark == "confirmed" else "✗ ") + mark)
 
         pm = load_thumb(rh.meta.thumb or rh.meta.crop)
         painter.drawPixmap(r.x() + 6 + (THUMB.width() - pm.width()) // 2, r.y() + 6, pm)

@@ -38,6 +38,8 @@ class MainWindow(QMainWindow):
         self.probe_code = None  # from "search with this as probe"
         self.last_result = None
         self.pending_pins = None
+        self.marked_codes: dict[int, object] = {}  # item id -> code of each confirmed hit
+        self.multi_probe = None  # "search with confirmed": (codes uint8 (P, nbytes), rejected ids)
 
         self.attributes = AttributePanel()
         self.probe = ProbeZone()
@@ -52,6 +54,7 @@ class MainWindow(QMainWindow):
         self.view.setModel(self.results)
         self.delegate = HitDelegate(self._label_for)
         self.view.setItemDelegate(self.delegate)
+        self.view.installEventFilter(self)  # keys C / X: confirm / reject the current hit
         self.detail = DetailPane()
 
         left = QWidget()
@@ -86,6 +89,7 @@ class MainWindow(QMainWindow):
         self.view.activated.connect(self.open_hit)
         self.view.clicked.connect(self.open_hit)
         self.detail.searchWithProbe.connect(self.search_with_hit)
+        self.detail.markRequested.connect(self.set_mark)
         self._debounce = QTimer(self, singleShot=True, interval=30)
         self._debounce.timeout.connect(self._start_search)
 
@@ -120,6 +124,12 @@ class MainWindow(QMainWindow):
         self._action(s, "&Clear query", "Esc", self.clear_query)
         self._action(s, "&Filter attributes", QKeySequence.Find, lambda: self.attributes.filter.setFocus())
         self._action(s, "&Type a query…", "Ctrl+L", self.type_query)
+        s.addSeparator()
+        # the single keys C and X act in the results grid only (its event filter), so they never
+        # steal typing from the filter box; the menu shows them after a tab
+        self._action(s, "&Confirm hit\tC", "", lambda: self.mark_current("confirmed"))
+        self._action(s, "Re&ject hit\tX", "", lambda: self.mark_current("rejected"))
+        self._action(s, "Search with c&onfirmed", "Ctrl+Shift+C", self.search_with_confirmed)
 
     def _action(self, menu, text, shortcut, slot) -> QAction:
         a = QAction(text, self)
@@ -271,6 +281,57 @@ class MainWindow(QMainWindow):
 
     def _probe_changed(self) -> None:
         self.probe_code = None
+        self.multi_probe = None
+        self.request_search()
+
+    # ------------------------------------------------------------------ confirm / reject
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        from PySide6.QtCore import QEvent
+
+        if obj is self.view and event.type() == QEvent.KeyPress and not event.modifiers():
+            mark = {Qt.Key_C: "confirmed", Qt.Key_X: "rejected"}.get(event.key())
+            if mark:
+                self.mark_current(mark)
+                return True
+        return super().eventFilter(obj, event)
+
+    def mark_current(self, mark: str) -> None:
+        """Confirm or reject the current hit (the same key again clears it); recorded in the audit log."""
+        index = self.view.currentIndex()
+        rh = index.data(HitRole) if index.isValid() else None
+        if rh is None or self.engine is None:
+            return
+        self.set_mark(rh, None if self.results.marks.get(rh.meta.id) == mark else mark)
+
+    def set_mark(self, rh, mark: str | None) -> None:
+        engine, item = self.engine, rh.meta.id
+
+        def done(_entry) -> None:  # shown only once the audit log holds it
+            self.results.set_mark(item, mark)
+            if mark == "confirmed":
+                self.marked_codes[item] = rh.code
+            else:
+                self.marked_codes.pop(item, None)
+            if self.detail.current is not None and self.detail.current.meta.id == item:
+                self.detail.show_mark(mark)
+            self.statusBar().showMessage(f"item {item}: {mark or 'mark cleared'}", 4000)
+
+        self.jobs.start("mark", lambda progress, cancel: engine.record_mark(item, mark or "cleared"), done,
+                        self.show_error)
+
+    def search_with_confirmed(self) -> None:
+        """A multi-probe search: each item's photo distance is its distance to the nearest confirmed
+        hit (plus the ticked attributes, if any); rejected hits are left out."""
+        if not self.marked_codes:
+            self.show_error("Confirm one or more hits first (key C on a hit).")
+            return
+        import numpy as np
+
+        rejected = tuple(sorted(i for i, m in self.results.marks.items() if m == "rejected"))
+        self.probe.clear()
+        self.probe_code = None
+        self.multi_probe = (np.stack([self.marked_codes[i] for i in sorted(self.marked_codes)]), rejected)
         self.request_search()
 
     def clear_query(self) -> None:
@@ -287,6 +348,7 @@ class MainWindow(QMainWindow):
 
     def search_with_hit(self, rh) -> None:
         self.probe.clear()
+        self.multi_probe = None
         self.probe_code = rh.code
         self.request_search()
 
@@ -303,13 +365,15 @@ class MainWindow(QMainWindow):
             self.pending_search = True
             return
         attrs = self.attributes.query()
-        if not attrs and self.probe.path is None and self.probe_code is None:
+        if not attrs and self.probe.path is None and self.probe_code is None and self.multi_probe is None:
             self.detail.clear()
             self.results.set_results([], {})
             self.status_query.setText("tick attributes or drop a photo to search")
             return
+        several, rejected = self.multi_probe or (None, ())
         req = SearchRequest(attributes=attrs, probe_image=self.probe.path, probe_box=self.probe.box,
-                            probe_code=self.probe_code, top=self.top, origin="gui")
+                            probe_code=self.probe_code, probe_codes=several, exclude_ids=rejected, top=self.top,
+                            origin="gui")
         gen = self.generation
         engine = self.engine
         t0 = time.perf_counter()
@@ -353,6 +417,7 @@ class MainWindow(QMainWindow):
         g = self.engine.gallery
         track = g.items(g.track_items(rh.meta.source, rh.meta.track)) if rh.meta.track is not None else []
         self.detail.show_hit(rh, self.engine.schema, track)
+        self.detail.show_mark(self.results.marks.get(rh.meta.id))
         if rh.meta.frame is not None:
             self.jobs.start("frame", lambda progress, cancel: read_source_frame(rh.meta.source, rh.meta.frame),
                             lambda rgb: self.detail.show_frame(rgb, rh))
@@ -414,7 +479,7 @@ class MainWindow(QMainWindow):
             inp = ReportInput(res, hits, eng.model.name, eng.model.hash, str(eng.gallery.root.resolve()),
                               eng.gallery.content_digest(), eng.gallery.state(), probe,
                               audit_head=eng.gallery.audit_head(), checks=check_files([h.meta for h in hits]),
-                              case_id=case_id, examiner=examiner)
+                              case_id=case_id, examiner=examiner, marks=dict(self.results.marks))
             write_evidence(inp, out)
             return out, inp.mismatches
 
@@ -440,7 +505,8 @@ class MainWindow(QMainWindow):
         s = Session(str(self.engine.gallery.root.resolve()), self.engine.model.hash, self.attributes.query(),
                     self.probe.path, sha256_file(self.probe.path) if self.probe.path else None,
                     list(self.probe.box) if self.probe.box else None,
-                    [rh.meta.id for rh in self.selected_hits()], gallery_id=genesis(self.engine.gallery.info))
+                    [rh.meta.id for rh in self.selected_hits()], gallery_id=genesis(self.engine.gallery.info),
+                    marks={str(i): m for i, m in sorted(self.results.marks.items())})
         s.save(path)
         self.statusBar().showMessage(f"session saved to {path}", 5000)
 
@@ -465,6 +531,12 @@ class MainWindow(QMainWindow):
             self.show_error(str(exc))
             return
         self.pending_pins = set(s.pinned)
+        marks = {int(i): m for i, m in s.marks.items()}
+        self.results.marks.clear()
+        for i, m in marks.items():
+            self.results.set_mark(i, m)
+        confirmed = [i for i, m in marks.items() if m == "confirmed"]
+        self.marked_codes = dict(zip(confirmed, self.engine.gallery.codes_of(confirmed))) if confirmed else {}
         if s.probe_path:
             self.probe.set_probe(s.probe_path)
         try:

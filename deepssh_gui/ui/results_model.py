@@ -12,6 +12,7 @@ from .plain import plain_tooltip
 
 HitRole = Qt.UserRole + 1
 RankLabelRole = Qt.UserRole + 2  # "3", or "2=" for a hit tied with its neighbours
+MarkRole = Qt.UserRole + 3  # the examiner's mark: "confirmed", "rejected" or None
 
 
 class ResultsModel(QAbstractListModel):
@@ -22,6 +23,7 @@ class ResultsModel(QAbstractListModel):
         self.patterns = None  # uint8 (A, 2) decoded patterns
         self.query_attrs: dict[int, bool] = {}  # attribute index -> asked yes/no
         self.rank_labels: list[str] = []
+        self.marks: dict[int, str] = {}  # item id -> "confirmed" / "rejected" (kept across searches)
 
     def set_results(self, hits: list[ResultHit], query_attrs: dict[int, bool]) -> None:
         self.beginResetModel()
@@ -29,6 +31,16 @@ class ResultsModel(QAbstractListModel):
         self.rank_labels = rank_labels([rh.hit for rh in self.hits])  # ties shown as ties ("2=")
         self.query_attrs = dict(query_attrs)
         self.endResetModel()
+
+    def set_mark(self, item_id: int, mark: str | None) -> None:
+        """Mark an item (None clears it) and repaint its cell if shown."""
+        if mark is None:
+            self.marks.pop(item_id, None)
+        else:
+            self.marks[item_id] = mark
+        for r, rh in enumerate(self.hits):
+            if rh.meta.id == item_id:
+                self.dataChanged.emit(self.index(r), self.index(r), [MarkRole])
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt API
         return 0 if parent.isValid() else len(self.hits)
@@ -41,6 +53,8 @@ class ResultsModel(QAbstractListModel):
             return rh
         if role == RankLabelRole:
             return self.rank_labels[index.row()]
+        if role == MarkRole:
+            return self.marks.get(rh.meta.id)
         if role == Qt.DisplayRole:
             return f"#{self.rank_labels[index.row()]} {Path(rh.meta.crop).name}"
         if role == Qt.ToolTipRole:

@@ -302,3 +302,45 @@ def test_details_clear_on_a_new_query_and_ties_are_labelled(qtbot, window):
     for i, lab in enumerate(labels):  # a label ends with "=" exactly when a neighbour has the same score
         tied = (i > 0 and scores[i - 1] == scores[i]) or (i + 1 < len(scores) and scores[i + 1] == scores[i])
         assert lab.endswith("=") == tied
+
+
+def test_confirm_reject_marks_are_audited_kept_and_drive_search_with_confirmed(qtbot, window, tmp_path):
+    from deepssh_gui.ui.results_model import MarkRole
+
+    window.attributes.set_state("personalMale", REQUIRED)
+    _wait_results(qtbot, window)
+    ids = [rh.meta.id for rh in window.results.hits]
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    window.view.setFocus()
+    for row, key in ((0, "C"), (3, "C"), (5, "X")):
+        window.view.setCurrentIndex(window.results.index(row))
+        qtbot.keyClick(window.view, key)
+        qtbot.waitUntil(lambda: not window.jobs.busy(), timeout=10000)
+    assert window.results.marks == {ids[0]: "confirmed", ids[3]: "confirmed", ids[5]: "rejected"}
+    assert window.results.index(5).data(MarkRole) == "rejected"
+    rows = window.engine.gallery.audit_entries()
+    assert [(r["mode"], r["query"], r["result_ids"]) for r in rows[-3:]] == [
+        ("mark", "confirmed", f"[{ids[0]}]"), ("mark", "confirmed", f"[{ids[3]}]"), ("mark", "rejected", f"[{ids[5]}]")]
+    # the same key again clears a mark, and that is audited too
+    window.view.setCurrentIndex(window.results.index(3))
+    qtbot.keyClick(window.view, "C")
+    qtbot.waitUntil(lambda: not window.jobs.busy(), timeout=10000)
+    assert ids[3] not in window.results.marks and window.engine.gallery.audit_entries()[-1]["query"] == "cleared"
+    # search with confirmed: nearest-confirmed distance, the rejected hit left out
+    window.attributes.set_state("personalMale", 0)
+    window.search_with_confirmed()
+    _wait_results(qtbot, window)
+    res = window.last_result
+    assert res.mode == "photo" and ids[5] not in [rh.meta.id for rh in res.hits]
+    assert res.hits[0].meta.id == ids[0] and res.hits[0].hit.photo_distance == 0
+    # marks survive a session and go into the report
+    window.save_session(str(tmp_path / "s.json"))
+    window.results.marks.clear()
+    window.open_session(str(tmp_path / "s.json"))
+    assert window.results.marks == {ids[0]: "confirmed", ids[5]: "rejected"}
+    window.view.selectionModel().clearSelection()
+    window.export_selected(str(tmp_path / "rep.html"))
+    qtbot.waitUntil(lambda: not window.jobs.busy(), timeout=30000)
+    assert "<b>Examiner's mark:</b> confirmed" in (tmp_path / "rep.html").read_text()
