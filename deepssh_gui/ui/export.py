@@ -40,6 +40,7 @@ class ReportInput:
     examiner: str = ""
     crop_copies: dict | None = None  # item id -> the crop's copy beside the report
     marks: dict | None = None  # item id -> the examiner's "confirmed" / "rejected"
+    model_card: dict | None = None  # the model's measured accuracy, training data and licence (text fields)
 
     prefix: str = "report"  # the report's path without suffix
 
@@ -129,6 +130,14 @@ def _check_html(inp: ReportInput, item_id: int) -> str:
     return "<br>".join(parts) + "<br>"
 
 
+def _card_html(card: dict | None) -> str:
+    """The model card's fields as escaped text (what the model is known to do, and may be used for)."""
+    if not card:
+        return "<br>no model card: its accuracy on unseen data is not stated in the file"
+    e = html.escape
+    return "".join(f"<br><b>{e(str(k))}:</b> {e(str(v))}" for k, v in card.items())
+
+
 def build_html(inp: ReportInput, image_src) -> str:
     """HTML of the report. ``image_src(key, QImage) -> str`` gives each image's src."""
     res = inp.result
@@ -169,7 +178,7 @@ code {{ font-size: 8pt; }}</style></head><body>
 <tr><td><b>Examiner</b></td><td>{e(inp.examiner or "—")}</td></tr>
 <tr><td><b>Exported</b></td><td>{e(time.strftime("%Y-%m-%d %H:%M:%S %z (%Z)"))}</td></tr>
 <tr><td><b>Tool</b></td><td>deepssh-gui {e(__version__)}</td></tr>
-<tr><td><b>Model</b></td><td>{e(inp.model_name)}<br><code>{e(inp.model_hash)}</code></td></tr>
+<tr><td><b>Model</b></td><td>{e(inp.model_name)}<br><code>{e(inp.model_hash)}</code>{_card_html(inp.model_card)}</td></tr>
 <tr><td><b>Gallery</b></td><td>{e(inp.gallery_path)} ({e(inp.gallery_state)})<br>content SHA-256
 <code>{e(inp.gallery_digest)}</code></td></tr>
 <tr><td><b>Search</b></td><td>{e(res.mode)} query over {res.n_searched} items; audit entry
@@ -274,7 +283,8 @@ def cli_export(args) -> tuple[Path, Path, Path, int, list[str]]:
         inp = ReportInput(res, chosen, eng.model.name, eng.model.hash, str(Path(args.gallery).resolve()),
                           eng.gallery.content_digest(), eng.gallery.state(), args.image, args.notes or "",
                           eng.gallery.audit_head(), check_files([h.meta for h in chosen]),
-                          case_id=args.case_id or "", examiner=args.examiner or current_examiner())
+                          case_id=args.case_id or "", examiner=args.examiner or current_examiner(),
+                          model_card=eng.model.meta.get("card"))
         html_path, pdf_path, manifest = write_evidence(inp, args.out)
     finally:
         eng.close()

@@ -479,7 +479,8 @@ class MainWindow(QMainWindow):
             inp = ReportInput(res, hits, eng.model.name, eng.model.hash, str(eng.gallery.root.resolve()),
                               eng.gallery.content_digest(), eng.gallery.state(), probe,
                               audit_head=eng.gallery.audit_head(), checks=check_files([h.meta for h in hits]),
-                              case_id=case_id, examiner=examiner, marks=dict(self.results.marks))
+                              case_id=case_id, examiner=examiner, marks=dict(self.results.marks),
+                              model_card=eng.model.meta.get("card"))
             write_evidence(inp, out)
             return out, inp.mismatches
 

@@ -29,6 +29,7 @@ def report(small_gallery, tmp_path):
 def test_the_report_names_case_and_examiner_and_lists_every_file(report):
     html = (report / "rep.html").read_text()
     assert "CASE-2026-0042" in html and "J. Doe &lt;b&gt;x&lt;/b&gt;" in html  # text, never markup
+    assert "no model card" in html  # the tiny test model states no accuracy: the report says so
     crops = sorted((report / "rep.crops").iterdir())
     assert len(crops) == 3 and crops[0].name.startswith("rank001_item")
     listed = (report / "rep.sha256").read_text().splitlines()
@@ -87,3 +88,16 @@ def test_verify_refuses_what_is_not_a_report(tmp_path):
     assert r.returncode == 2 and "is not a sha256sum manifest" in r.stderr
     r = _cli("verify", tmp_path / "nothing.html")
     assert r.returncode == 2 and "no evidence manifest" in r.stderr
+
+
+def test_a_model_card_is_printed_as_text(small_gallery, tmp_path):
+    from deepssh_gui.learn.checkpoint import load_model, resave
+
+    model, gallery = small_gallery
+    m = load_model(model)
+    resave(m, meta=dict(m.meta, card={"unseen cameras": "rank-1 27.0 <i>GRID</i>", "licence": "research only"}))
+    r = _cli("export", "--gallery", gallery, "--model", model, "--attributes", "personalMale", "--top", 1,
+             "--out", tmp_path / "rep")
+    assert r.returncode == 0, r.stderr
+    html = (tmp_path / "rep.html").read_text()
+    assert "<b>unseen cameras:</b> rank-1 27.0 &lt;i&gt;GRID&lt;/i&gt;" in html and "research only" in html
