@@ -135,7 +135,10 @@ class DetailPane(QWidget):
         if rh is not self.current:
             return
         if rgb is None:
-            self.frame.setText("source frame unavailable")
+            # name the file, so the examiner knows what to put back (or copy beside the gallery)
+            self.frame.setText(f"source frame unavailable: {rh.meta.source} is missing or unreadable, and no file "
+                               f"of that name and recorded SHA-256 lies beside the gallery")
+            self.frame.setWordWrap(True)
             return
         img = numpy_to_qimage(rgb)
         if rh.meta.bbox:

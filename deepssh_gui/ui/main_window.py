@@ -39,6 +39,7 @@ class MainWindow(QMainWindow):
         self.last_result = None
         self.pending_pins = None
         self.marked_codes: dict[int, object] = {}  # item id -> code of each confirmed hit
+        self._source_cache: dict = {}  # (stored path, sha256) -> where the footage is now
         self.multi_probe = None  # "search with confirmed": (codes uint8 (P, nbytes), rejected ids)
 
         self.attributes = AttributePanel()
@@ -419,8 +420,15 @@ class MainWindow(QMainWindow):
         self.detail.show_hit(rh, self.engine.schema, track)
         self.detail.show_mark(self.results.marks.get(rh.meta.id))
         if rh.meta.frame is not None:
-            self.jobs.start("frame", lambda progress, cancel: read_source_frame(rh.meta.source, rh.meta.frame),
-                            lambda rgb: self.detail.show_frame(rgb, rh))
+            from ..search.evidence import find_source
+
+            root, cache = g.root, self._source_cache
+
+            def work(progress, cancel):
+                where = find_source(rh.meta.source, rh.meta.source_sha256, root, cache)
+                return None if where is None else read_source_frame(where, rh.meta.frame)
+
+            self.jobs.start("frame", work, lambda rgb: self.detail.show_frame(rgb, rh))
 
     def _label_for(self, term: str) -> str:
         if self.engine is None:

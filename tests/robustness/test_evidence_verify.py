@@ -101,3 +101,20 @@ def test_a_model_card_is_printed_as_text(small_gallery, tmp_path):
     assert r.returncode == 0, r.stderr
     html = (tmp_path / "rep.html").read_text()
     assert "<b>unseen cameras:</b> rank-1 27.0 &lt;i&gt;GRID&lt;/i&gt;" in html and "research only" in html
+
+
+def test_a_moved_gallery_finds_its_footage_beside_it_only_if_the_hash_matches(tmp_path):
+    from deepssh_gui.search.evidence import find_source
+    from deepssh_gui.search.gallery import sha256_file
+
+    (tmp_path / "copy" / "gallery").mkdir(parents=True)
+    original = tmp_path / "cam1.avi"
+    original.write_bytes(b"footage")
+    sha = sha256_file(original)
+    gone = str(tmp_path / "elsewhere" / "cam1.avi")
+    assert find_source(str(original), sha, tmp_path / "copy" / "gallery") == str(original)
+    assert find_source(gone, sha, tmp_path / "copy" / "gallery") is None
+    (tmp_path / "copy" / "cam1.avi").write_bytes(b"other footage")  # same name, other content: never used
+    assert find_source(gone, sha, tmp_path / "copy" / "gallery") is None
+    (tmp_path / "copy" / "gallery" / "cam1.avi").write_bytes(b"footage")
+    assert find_source(gone, sha, tmp_path / "copy" / "gallery") == str(tmp_path / "copy" / "gallery" / "cam1.avi")
