@@ -16,7 +16,7 @@ from .results_model import HitRole, MarkRole, RankLabelRole, source_text
 
 MARK_COLOURS = {"confirmed": QColor("#1b7f3b"), "rejected": QColor("#b3261e")}
 
-CELL = QSize(210, 236)
+CELL = QSize(214, 236)
 THUMB = QSize(80, 160)
 CHIP_COLOURS = {True: QColor("#1b7f3b"), False: QColor("#b3261e"), None: QColor("#6b6b6b")}
 CHIP_GLYPHS = {True: "✓", False: "✗", None: "?"}
@@ -89,21 +89,33 @@ class HitDelegate(QStyledItemDelegate):
         painter.drawText(QRect(x, y, w, 46), Qt.AlignLeft | Qt.TextWordWrap, source_text(rh))
         y += 48
 
-        for t in rh.hit.explanation[:7]:
-            colour = CHIP_COLOURS[t.matched]
+        # chips never truncate: a label too wide for one line wraps onto two; chips that do not
+        # fit above the bit strip are counted ("+N more"), and the tooltip lists every term
+        bottom = r.y() + THUMB.height() + 10
+        shown = 0
+        chip_font = QFont(small)
+        chip_font.setPointSizeF(max(6.5, small.pointSizeF() - 0.5))
+        for t in rh.hit.explanation:
             label = f"{CHIP_GLYPHS[t.matched]} {self.label_for(t.term)}" + (
                 f" {t.probability:.2f}" if t.probability is not None else "")
-            label = fm.elidedText(label, Qt.ElideRight, w - 8)
-            chip = QRectF(x, y, min(w, fm.horizontalAdvance(label) + 10), 17)
+            painter.setFont(chip_font)  # measured as the painter will draw it (glyph fallbacks included)
+            text = painter.boundingRect(QRectF(0, 0, w - 8, 1000), Qt.AlignLeft | Qt.TextWordWrap, label)
+            height = text.height() + 2
+            if y + height > bottom - (18 if shown < len(rh.hit.explanation) - 1 else 0):
+                painter.setFont(small)
+                break
+            chip = QRectF(x, y, min(w, text.width() + 8), height)
             painter.setPen(Qt.NoPen)
-            painter.setBrush(colour)
-            painter.drawRoundedRect(chip, 8, 8)
+            painter.setBrush(CHIP_COLOURS[t.matched])
+            painter.drawRoundedRect(chip, 7, 7)
             painter.setPen(QColor("#ffffff"))
-            painter.drawText(chip, Qt.AlignCenter, label)
-            y += 20
-        if len(rh.hit.explanation) > 7:
+            painter.drawText(chip.adjusted(4, 1, -4, -1), Qt.AlignCenter | Qt.TextWordWrap, label)
+            painter.setFont(small)
+            y += height + 3
+            shown += 1
+        if shown < len(rh.hit.explanation):
             painter.setPen(QColor("#444444"))
-            painter.drawText(QRect(x, y, w, 16), Qt.AlignLeft, f"+{len(rh.hit.explanation) - 7} more")
+            painter.drawText(QRect(x, y, w, 16), Qt.AlignLeft, f"+{len(rh.hit.explanation) - shown} more (tooltip)")
 
         self._bit_strip(painter, QRect(r.x() + 6, r.y() + THUMB.height() + 14, r.width() - 12,
                                        r.bottom() - r.y() - THUMB.height() - 18), rh, model)
