@@ -34,6 +34,19 @@ def read_source_frame(video: str, frame: int) -> np.ndarray | None:
     return img[:, :, ::-1].copy() if ok else None
 
 
+def bit_strip_legend() -> QLabel:
+    """What the colours of a cell's bit strip mean (fixed text of ours: rich text is safe here)."""
+    def sq(colour: str) -> str:
+        return f'<span style="color:{colour}">■</span>'
+
+    label = QLabel(f"Bit strip (64 bits a row, attribute bits first): {sq('#1b7f3b')} queried bit as asked · "
+                   f"{sq('#b3261e')} queried bit not as asked · {sq('#8a8a8a')} other attribute bits "
+                   f"(alternating greys per attribute) · {sq('#3a5a8c')} identity bits; dark = 1, light = 0")
+    label.setTextFormat(Qt.RichText)
+    label.setWordWrap(True)
+    return label
+
+
 class DetailPane(QWidget):
     searchWithProbe = Signal(object)  # noqa: N815 - the ResultHit to use as probe
     markRequested = Signal(object, object)  # noqa: N815 - (ResultHit, "confirmed" / "rejected" / None)
@@ -78,6 +91,7 @@ class DetailPane(QWidget):
         lay.addWidget(QLabel("Attribute scores, sorted (classifier probabilities; read from the code bits in older galleries)"))
         lay.addWidget(self.attrs, 1)
         lay.addWidget(QLabel("Other crops of this track"))
+        lay.addWidget(bit_strip_legend())
         lay.addWidget(self.track)
         self.probe_btn.clicked.connect(lambda: self.current and self.searchWithProbe.emit(self.current))
         self.current: ResultHit | None = None
