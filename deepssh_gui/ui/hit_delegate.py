@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen, Q
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
 from ..search.ranking import score_parts
-from .results_model import HitRole, MarkRole, RankLabelRole, source_text
+from .results_model import HitRole, MarkRole, RankLabelRole, TrackCountRole, source_text
 
 MARK_COLOURS = {"confirmed": QColor("#1b7f3b"), "rejected": QColor("#b3261e")}
 
@@ -68,6 +68,14 @@ class HitDelegate(QStyledItemDelegate):
 
         pm = load_thumb(rh.meta.thumb or rh.meta.crop)
         painter.drawPixmap(r.x() + 6 + (THUMB.width() - pm.width()) // 2, r.y() + 6, pm)
+        count = index.data(TrackCountRole) or 1
+        if count > 1:  # a track's cell: how many of its crops are among the results
+            badge = QRect(r.x() + 8, r.y() + 8, 34, 18)
+            painter.setPen(Qt.NoPen)
+            painter.setBrush(QColor(0, 0, 0, 170))
+            painter.drawRoundedRect(badge, 8, 8)
+            painter.setPen(QColor("#ffffff"))
+            painter.drawText(badge, Qt.AlignCenter, f"×{count}")
 
         x = r.x() + THUMB.width() + 12
         w = r.right() - x - 4

@@ -131,6 +131,10 @@ class MainWindow(QMainWindow):
         self._action(s, "&Confirm hit\tC", "", lambda: self.mark_current("confirmed"))
         self._action(s, "Re&ject hit\tX", "", lambda: self.mark_current("rejected"))
         self._action(s, "Search with c&onfirmed", "Ctrl+Shift+C", self.search_with_confirmed)
+        v = self.menuBar().addMenu("&View")
+        self.group_action = self._action(v, "One cell per &track", "Ctrl+T",
+                                         lambda: self.results.set_group_tracks(self.group_action.isChecked()))
+        self.group_action.setCheckable(True)
 
     def _action(self, menu, text, shortcut, slot) -> QAction:
         a = QAction(text, self)

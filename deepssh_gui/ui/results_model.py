@@ -13,6 +13,7 @@ from .plain import plain_tooltip
 HitRole = Qt.UserRole + 1
 RankLabelRole = Qt.UserRole + 2  # "3", or "2=" for a hit tied with its neighbours
 MarkRole = Qt.UserRole + 3  # the examiner's mark: "confirmed", "rejected" or None
+TrackCountRole = Qt.UserRole + 4  # hits of this cell's track among the results (1 when not grouped)
 
 
 class ResultsModel(QAbstractListModel):
@@ -24,12 +25,39 @@ class ResultsModel(QAbstractListModel):
         self.query_attrs: dict[int, bool] = {}  # attribute index -> asked yes/no
         self.rank_labels: list[str] = []
         self.marks: dict[int, str] = {}  # item id -> "confirmed" / "rejected" (kept across searches)
+        self.group_tracks = False  # one cell per track: its best-ranked crop, with a count
+        self.all_hits: list[ResultHit] = []
+        self.track_counts: list[int] = []
 
     def set_results(self, hits: list[ResultHit], query_attrs: dict[int, bool]) -> None:
-        self.beginResetModel()
-        self.hits = list(hits)
-        self.rank_labels = rank_labels([rh.hit for rh in self.hits])  # ties shown as ties ("2=")
+        self.all_hits = list(hits)
         self.query_attrs = dict(query_attrs)
+        self._regroup()
+
+    def set_group_tracks(self, on: bool) -> None:
+        self.group_tracks = on
+        self._regroup()
+
+    def _regroup(self) -> None:
+        """Show every hit, or (grouped) the best-ranked hit of each video track with its count;
+        hits without a track stay single. Ranks stay the engine's."""
+        self.beginResetModel()
+        labels = rank_labels([rh.hit for rh in self.all_hits])  # ties shown as ties ("2="), before grouping
+        if not self.group_tracks:
+            self.hits, self.rank_labels, self.track_counts = list(self.all_hits), labels, [1] * len(self.all_hits)
+        else:
+            first: dict[tuple, int] = {}
+            counts: dict[tuple, int] = {}
+            keep = []
+            for i, rh in enumerate(self.all_hits):
+                key = (rh.meta.source, rh.meta.track) if rh.meta.track is not None else ("item", rh.meta.id)
+                counts[key] = counts.get(key, 0) + 1
+                if key not in first:
+                    first[key] = i
+                    keep.append((i, key))
+            self.hits = [self.all_hits[i] for i, _ in keep]
+            self.rank_labels = [labels[i] for i, _ in keep]
+            self.track_counts = [counts[k] for _, k in keep]
         self.endResetModel()
 
     def set_mark(self, item_id: int, mark: str | None) -> None:
@@ -55,6 +83,8 @@ class ResultsModel(QAbstractListModel):
             return self.rank_labels[index.row()]
         if role == MarkRole:
             return self.marks.get(rh.meta.id)
+        if role == TrackCountRole:
+            return self.track_counts[index.row()]
         if role == Qt.DisplayRole:
             return f"#{self.rank_labels[index.row()]} {Path(rh.meta.crop).name}"
         if role == Qt.ToolTipRole:

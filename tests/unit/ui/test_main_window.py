@@ -344,3 +344,26 @@ def test_confirm_reject_marks_are_audited_kept_and_drive_search_with_confirmed(q
     window.export_selected(str(tmp_path / "rep.html"))
     qtbot.waitUntil(lambda: not window.jobs.busy(), timeout=30000)
     assert "<b>Examiner's mark:</b> confirmed" in (tmp_path / "rep.html").read_text()
+
+
+def test_one_cell_per_track_keeps_the_best_ranked_crop_and_counts_the_rest():
+    import numpy as np
+
+    from deepssh_gui.search.engine import ResultHit
+    from deepssh_gui.search.gallery import ItemMeta
+    from deepssh_gui.search.ranking import Hit
+    from deepssh_gui.ui.results_model import RankLabelRole, ResultsModel, TrackCountRole
+
+    def hit(i, track, score):
+        meta = ItemMeta(i, f"c{i}.jpg", None, "cam.avi", "0" * 64, "cam", i, i / 10, None, track, None)
+        return ResultHit(Hit(i, i + 1, score, 0, None), meta, np.zeros(32, np.uint8), np.zeros(57, np.float32))
+
+    m = ResultsModel()
+    m.set_results([hit(0, 4, 1.0), hit(1, 7, 2.0), hit(2, 4, 2.0), hit(3, None, 3.0), hit(4, 7, 5.0)], {})
+    assert m.rowCount() == 5
+    m.set_group_tracks(True)
+    assert [rh.meta.id for rh in m.hits] == [0, 1, 3]
+    assert [m.index(r).data(TrackCountRole) for r in range(3)] == [2, 2, 1]
+    assert [m.index(r).data(RankLabelRole) for r in range(3)] == ["1", "2=", "4"]  # the engine's ranks, ties kept
+    m.set_group_tracks(False)
+    assert m.rowCount() == 5
