@@ -21,6 +21,7 @@ from .hit_delegate import HitDelegate
 from .jobs import JobRunner
 from .probe_zone import ProbeZone
 from .results_model import HitRole, ResultsModel
+from .timeline import Timeline
 
 
 class MainWindow(QMainWindow):
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
         self.view.setItemDelegate(self.delegate)
         self.view.installEventFilter(self)  # keys C / X: confirm / reject the current hit
         self.detail = DetailPane()
+        self.timeline = Timeline()
 
         left = QWidget()
         ll = QVBoxLayout(left)
@@ -75,6 +77,10 @@ class MainWindow(QMainWindow):
         dock.setObjectName("details")
         dock.setWidget(self.detail)
         self.addDockWidget(Qt.RightDockWidgetArea, dock)
+        tdock = QDockWidget("Timeline", self)
+        tdock.setObjectName("timeline")
+        tdock.setWidget(self.timeline)
+        self.addDockWidget(Qt.BottomDockWidgetArea, tdock)
 
         self.status_gallery = plain_label("no gallery")
         self.status_model = plain_label("")
@@ -91,6 +97,9 @@ class MainWindow(QMainWindow):
         self.view.clicked.connect(self.open_hit)
         self.detail.searchWithProbe.connect(self.search_with_hit)
         self.detail.markRequested.connect(self.set_mark)
+        self.timeline.hitClicked.connect(self.open_row)
+        self.results.modelReset.connect(lambda: self.timeline.set_hits(self.results.hits, self.results.marks))
+        self.results.dataChanged.connect(lambda *a: self.timeline.set_hits(self.results.hits, self.results.marks))
         self._debounce = QTimer(self, singleShot=True, interval=30)
         self._debounce.timeout.connect(self._start_search)
 
@@ -414,6 +423,13 @@ class MainWindow(QMainWindow):
         self.search_job = self.jobs.start("search", work, done, failed)
 
     # ------------------------------------------------------------------ details
+
+    def open_row(self, row: int) -> None:
+        """Select and open the hit at ``row`` of the results (e.g. clicked on the timeline)."""
+        index = self.results.index(row)
+        self.view.setCurrentIndex(index)
+        self.view.scrollTo(index)
+        self.open_hit(index)
 
     def open_hit(self, index) -> None:
         rh = index.data(HitRole)

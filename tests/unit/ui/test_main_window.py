@@ -367,3 +367,33 @@ def test_one_cell_per_track_keeps_the_best_ranked_crop_and_counts_the_rest():
     assert [m.index(r).data(RankLabelRole) for r in range(3)] == ["1", "2=", "4"]  # the engine's ranks, ties kept
     m.set_group_tracks(False)
     assert m.rowCount() == 5
+
+
+def test_timeline_is_empty_for_crops_without_times(qtbot, window):
+    window.attributes.set_state("personalMale", REQUIRED)
+    _wait_results(qtbot, window)
+    assert window.results.hits and all(rh.meta.timestamp is None for rh in window.results.hits)
+    assert window.timeline.points == [] and window.timeline.row_at(window.timeline.rect().center()) is None
+
+
+def test_timeline_of_a_video_gallery(qtbot, tmp_path):
+    from deepssh_gui.common.paths import DEMO_GALLERY, default_model_path
+    import shutil
+
+    shutil.copytree(DEMO_GALLERY, tmp_path / "demo")
+    shutil.copy(DEMO_GALLERY.parent / "vtest.avi", tmp_path / "vtest.avi")
+    win = MainWindow(str(default_model_path()), str(tmp_path / "demo"))
+    win.quiet_errors = True
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.engine is not None, timeout=30000)
+    win.attributes.set_state("carryingBackpack", REQUIRED)
+    _wait_results(qtbot, win)
+    tl = win.timeline
+    assert tl.cameras == ["vtest"] and len(tl.points) == len(win.results.hits) > 0
+    tl.resize(700, 80)
+    best = min(tl.points, key=lambda p: p[3])
+    with qtbot.waitSignal(tl.hitClicked, timeout=2000) as sig:
+        qtbot.mouseClick(tl, Qt.LeftButton, pos=tl._xy(best[1], best[2]).toPoint())
+    assert sig.args == [best[0]]  # overlapping marks: the best-ranked one is opened
+    assert win.detail.current is win.results.hits[sig.args[0]]
+    win.close()
