@@ -90,8 +90,8 @@ class DetailPane(QWidget):
         lay.addLayout(marks)
         lay.addWidget(QLabel("Attribute scores, sorted (classifier probabilities; read from the code bits in older galleries)"))
         lay.addWidget(self.attrs, 1)
-        lay.addWidget(QLabel("Other crops of this track"))
         lay.addWidget(bit_strip_legend())
+        lay.addWidget(QLabel("Other crops of this track"))
         lay.addWidget(self.track)
         self.probe_btn.clicked.connect(lambda: self.current and self.searchWithProbe.emit(self.current))
         self.current: ResultHit | None = None
