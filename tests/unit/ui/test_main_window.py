@@ -397,3 +397,24 @@ def test_timeline_of_a_video_gallery(qtbot, tmp_path):
     assert sig.args == [best[0]]  # overlapping marks: the best-ranked one is opened
     assert win.detail.current is win.results.hits[sig.args[0]]
     win.close()
+
+
+@pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run not installed")
+def test_scripted_walkthrough_under_xvfb(small_gallery, crops_dir, tmp_path):
+    """Probe, attributes, confirm 2, reject 1, search with confirmed, export (tools/gui_walkthrough.py)."""
+    model, gallery = small_gallery
+    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+    env["QT_QPA_PLATFORM"] = "xcb"
+    probe = sorted(crops_dir.rglob("*.png"))[0]
+    cmd = ["xvfb-run", "-a", "-s", "-screen 0 1400x900x24", sys.executable, str(ROOT / "tools" / "gui_walkthrough.py"),
+           str(gallery), str(probe), str(tmp_path / "walk"), str(model)]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    shots = sorted(p.name for p in (tmp_path / "walk").glob("walk_*.png"))
+    assert len(shots) == 5 and all((tmp_path / "walk" / s).stat().st_size > 10_000 for s in shots)
+    assert "photo: 7 hits of 7" in r.stdout  # search with confirmed leaves the rejected hit out
+    html = (tmp_path / "walk" / "report.html").read_text()
+    assert "WALKTHROUGH-1" in html and html.count("<b>Examiner's mark:</b> confirmed") >= 1
+    v = subprocess.run([sys.executable, "-m", "deepssh_gui.cli", "verify", str(tmp_path / "walk" / "report")],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert v.returncode == 0, v.stdout + v.stderr

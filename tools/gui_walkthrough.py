@@ -1,0 +1,85 @@
+"""The analyst's walkthrough, scripted: probe, attributes, confirm 2, reject 1, search with
+confirmed, export. Saves one screenshot per step and the evidence report.
+
+usage (a real display, e.g. under Xvfb):
+  xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python tools/gui_walkthrough.py GALLERY PROBE OUT_DIR [MODEL]
+Writes OUT_DIR/walk_1_probe.png ... walk_5_confirmed.png and OUT_DIR/report.{html,pdf,sha256}.
+The gallery's audit log receives every search and mark, as in real use: pass a copy.
+"""
+
+import sys
+import time
+from pathlib import Path
+
+
+def main(gallery: str, probe: str, out: str, model: str | None = None) -> int:
+    from deepssh_gui.common.paths import default_model_path
+    from deepssh_gui.ui.app import _fix_qt_plugin_path
+
+    _fix_qt_plugin_path()
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from deepssh_gui.ui.attribute_panel import REQUIRED
+    from deepssh_gui.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(["deepssh-walkthrough"])
+    app.setOrganizationName("DeepSSH-walkthrough")  # its own settings, not the user's
+    QSettings().setValue("report/case_id", "WALKTHROUGH-1")
+    QSettings().setValue("report/examiner", "scripted walkthrough")
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    win = MainWindow(model or str(default_model_path()), gallery)
+    win.quiet_errors = True
+    win.resize(1400, 860)
+    win.show()
+
+    def wait(cond, timeout=60.0) -> None:
+        t0 = time.perf_counter()
+        while not cond():
+            app.processEvents()
+            time.sleep(0.02)
+            if time.perf_counter() - t0 > timeout:
+                raise SystemExit(f"walkthrough timed out (last error: {win.last_error or 'none'})")
+
+    def settle() -> None:
+        wait(lambda: not win.jobs.busy() and not win._debounce.isActive())
+        for _ in range(5):
+            app.processEvents()
+
+    def shot(name: str) -> None:
+        settle()
+        path = out_dir / f"walk_{name}.png"
+        win.grab().save(str(path))
+        print(f"{path}: {win.status_query.text()}")
+
+    wait(lambda: win.engine is not None)
+    win.probe.set_probe(probe)
+    shot("1_probe")
+    win.attributes.set_state("carryingBackpack", REQUIRED)
+    shot("2_probe_and_attributes")
+    rows = win.results.hits
+    for row, mark in ((0, "confirmed"), (2, "confirmed"), (1, "rejected")):
+        win.view.setCurrentIndex(win.results.index(row))
+        win.set_mark(rows[row], mark)
+        settle()
+    win.open_row(0)
+    shot("3_confirm_2_reject_1")
+    win.attributes.set_state("carryingBackpack", 0)
+    win.search_with_confirmed()
+    shot("4_search_with_confirmed")
+    win.open_row(0)
+    shot("5_confirmed_details")
+    from PySide6.QtCore import QItemSelectionModel
+
+    for r in range(min(3, len(win.results.hits))):
+        win.view.selectionModel().select(win.results.index(r), QItemSelectionModel.Select)
+    win.export_selected(str(out_dir / "report.html"))
+    settle()
+    print(f"report: {out_dir / 'report.html'}; errors: {win.last_error or 'none'}")
+    win.close()
+    return 1 if win.last_error else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))
