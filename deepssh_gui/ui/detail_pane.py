@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QScrollArea,
+                               QSlider, QVBoxLayout, QWidget)
 
 from ..search.engine import ResultHit
 from .plain import plain_label
@@ -66,6 +67,10 @@ class DetailPane(QWidget):
         self.track.setIconSize(QSize(40, 80))
         self.track.setFixedHeight(110)
         self.track.setFlow(QListWidget.LeftToRight)
+        self.zoom_btn = QPushButton("Zoom frame…")
+        self.zoom_btn.setEnabled(False)
+        self.zoom_btn.clicked.connect(self.open_zoom)
+        self.frame_image: QImage | None = None  # the full-resolution frame with its box
         self.probe_btn = QPushButton("Search with this as probe")
         self.probe_btn.setEnabled(False)
         self.confirm_btn = QPushButton("Confirm (C)")
@@ -82,6 +87,7 @@ class DetailPane(QWidget):
         lay = QVBoxLayout(self)
         lay.addWidget(self.title)
         lay.addLayout(top)
+        lay.addWidget(self.zoom_btn)
         lay.addWidget(self.probe_btn)
         marks = QHBoxLayout()
         marks.addWidget(self.confirm_btn)
@@ -105,6 +111,8 @@ class DetailPane(QWidget):
     def clear(self) -> None:
         """Forget the shown hit (a new query or gallery makes it stale)."""
         self.current = None
+        self.frame_image = None
+        self.zoom_btn.setEnabled(False)
         self.probe_btn.setEnabled(False)
         for b in (self.confirm_btn, self.reject_btn):
             b.setEnabled(False)
@@ -127,6 +135,8 @@ class DetailPane(QWidget):
             pm = QPixmap(rh.meta.thumb)
         self.crop.setPixmap(pm.scaled(QSize(120, 240), Qt.KeepAspectRatio, Qt.SmoothTransformation))
         self.frame.clear()
+        self.frame_image = None
+        self.zoom_btn.setEnabled(False)
         self.frame.setText("loading source frame…" if rh.meta.frame is not None else "")
         self.attrs.clear()
         order = np.argsort(-rh.attr_scores, kind="stable")
@@ -161,5 +171,45 @@ class DetailPane(QWidget):
             x, y, w, h = rh.meta.bbox
             p.drawRect(x, y, w, h)
             p.end()
+        self.frame_image = img
+        self.zoom_btn.setEnabled(True)
         self.frame.setPixmap(QPixmap.fromImage(img).scaled(QSize(360, 270), Qt.KeepAspectRatio,
                                                            Qt.SmoothTransformation))
+
+    def open_zoom(self) -> FrameZoom | None:
+        """The source frame at full resolution and up to 4x, scrolled to the box (non-modal)."""
+        if self.frame_image is None or self.current is None:
+            return None
+        self.zoom = FrameZoom(self.frame_image, self.current.meta.bbox, self)
+        self.zoom.show()
+        return self.zoom
+
+
+class FrameZoom(QDialog):
+    """A zoomable view of a source frame: a slider from 1x to 4x, centred on the person's box."""
+
+    def __init__(self, img: QImage, bbox, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Source frame")
+        self.img, self.bbox = img, bbox
+        self.label = QLabel()
+        self.area = QScrollArea()
+        self.area.setWidget(self.label)
+        self.slider = QSlider(Qt.Horizontal)
+        self.slider.setRange(1, 4)
+        self.slider.setValue(2)
+        self.slider.valueChanged.connect(self.set_zoom)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.area, 1)
+        lay.addWidget(self.slider)
+        self.resize(900, 650)
+        self.set_zoom(2)
+
+    def set_zoom(self, factor: int) -> None:
+        pm = QPixmap.fromImage(self.img).scaled(self.img.size() * factor, Qt.KeepAspectRatio, Qt.FastTransformation)
+        self.label.setPixmap(pm)
+        self.label.resize(pm.size())
+        if self.bbox:
+            x, y, w, h = self.bbox
+            self.area.ensureVisible(int((x + w / 2) * factor), int((y + h / 2) * factor),
+                                    self.area.width() // 2, self.area.height() // 2)

@@ -396,6 +396,13 @@ def test_timeline_of_a_video_gallery(qtbot, tmp_path):
         qtbot.mouseClick(tl, Qt.LeftButton, pos=tl._xy(best[1], best[2]).toPoint())
     assert sig.args == [best[0]]  # overlapping marks: the best-ranked one is opened
     assert win.detail.current is win.results.hits[sig.args[0]]
+    # its source frame loads in the background and opens zoomed on the person's box
+    qtbot.waitUntil(lambda: win.detail.frame_image is not None, timeout=20000)
+    zoom = win.detail.open_zoom()
+    assert zoom.label.pixmap().width() == 2 * win.detail.frame_image.width()
+    zoom.slider.setValue(4)
+    assert zoom.label.pixmap().width() == 4 * win.detail.frame_image.width()
+    zoom.close()
     win.close()
 
 
