@@ -151,8 +151,19 @@ class HitDelegate(QStyledItemDelegate):
         rows = lay.nbits // per_row
         img = np.ascontiguousarray(rgb.reshape(rows, per_row, 3).astype(np.uint8))
         qimg = QImage(img.data, per_row, rows, 3 * per_row, QImage.Format_RGB888)
-        h = min(area.height(), rows * 6)
+        queried = sorted(model.query_attrs) if pat is not None else []
+        h = min(area.height() - (14 if queried else 0), rows * 6)
         painter.drawImage(QRect(area.x(), area.y(), area.width(), h), qimg)
+        # the queried attributes' bits again, enlarged: one group of k squares per attribute
+        x, y, side = area.x(), area.y() + h + 3, 9
+        for a in queried:
+            if x + k * (side + 1) > area.right():
+                break
+            for j in range(k):
+                c = rgb[a * k + j]
+                painter.fillRect(QRect(x, y, side, side), QColor(int(c[0]), int(c[1]), int(c[2])))
+                x += side + 1
+            x += 6
 
 
 def _rgb(c: str) -> list[int]:
