@@ -46,13 +46,7 @@ def _shard_engine(shard_dir: str, model_path: str) -> SearchEngine:
     key = (shard_dir, model_path)
     with _OPEN_LOCK:
         eng = _OPEN.get(key)
-        if eng is None:
-            try:
-                import faiss
-
-                faiss.omp_set_num_threads(1)  # one shard task per worker thread: no OpenMP spinning
-            except ImportError:
-                pass
+        if eng is None:  # queries run on one thread each (common/threads.py)
             eng = SearchEngine(shard_dir, model_path, read_only=True)
             _OPEN[key] = eng
         return eng
@@ -140,6 +134,12 @@ class ShardedEngine:
     def close(self) -> None:
         """Close the shards, the audit log and the backend (a local cluster it started stops)."""
         self.gallery.close()
+        if isinstance(self.backend, InlineBackend):  # this process opened the shards: close them too
+            with _OPEN_LOCK:
+                for s in self.manifest.shards:
+                    eng = _OPEN.pop((str(self.root / s.name), self.model_path), None)
+                    if eng is not None:
+                        eng.close()
         self.backend.close()
 
     def search(self, req: SearchRequest) -> SearchResult:
