@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-MODEL := models/deepssh_mix_256.pt
+MODEL := models/deepssh_mix_ibn_512.pt
 
 .PHONY: run test setup bench demo-gallery dist clean
 
@@ -32,6 +32,8 @@ demo-gallery: $(STAMP)
 	rm -rf resources/demo/gallery
 	$(PY) -m deepssh_gui.cli gallery build --model $(MODEL) --video resources/demo/vtest.avi --camera vtest \
 		--out resources/demo/gallery
+	# shipped in rollback-journal mode: read-only opens of a WAL database leave -wal/-shm files behind
+	$(PY) -c "import sqlite3; c = sqlite3.connect('resources/demo/gallery/gallery.sqlite'); c.execute('PRAGMA journal_mode=DELETE'); c.close()"
 
 # One-folder PyInstaller application in dist/deepssh-gui/.
 dist: $(STAMP)

@@ -88,3 +88,15 @@ def test_cli_export_writes_html_and_pdf(tmp_path):
         head = gal.audit_head()
     assert head and f"<code>{head}</code>" in html  # the chain head at export time
     assert (tmp_path / "rep.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_the_demo_gallery_ships_in_rollback_journal_mode():
+    """Read-only opens of a write-ahead-logged database leave -wal/-shm files in the folder."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{DEMO_GALLERY / 'gallery.sqlite'}?mode=ro", uri=True)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    finally:
+        conn.close()
+    assert not list(DEMO_GALLERY.glob("gallery.sqlite-*"))
