@@ -78,7 +78,8 @@ def test_shipped_model_is_self_describing():
         pytest.fail(f"the default model {SHIPPED_MODEL} must ship with the repository")
     assert SHIPPED_MODEL.stat().st_size <= 30 * 1024 * 1024
     m = load_model(SHIPPED_MODEL)
-    assert m.config.nbits == 256 and m.schema.name == "peta"
+    assert m.config.nbits == 512 and m.config.ibn_after == (3, 6, 10) and m.schema.name == "peta"
+    assert {"accuracy on cameras never trained on", "training data", "licence"} <= set(m.meta["card"])
     assert m.meta["command"].startswith("deepssh train")
     assert "val" in m.meta["history"][-1]
     assert m.config.backbone == "mobilenet_v2"
