@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ..common.errors import DeepSSHError
+from ..common.timefmt import describe_time
 from .args import (add_cluster_args, add_engine_arg, default_model_path, open_engine, parse_time, positive_int,
                    runtime_model)
 
@@ -41,7 +42,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         h, m = rh.hit, rh.meta
         chips = " ".join(("✓" if t.matched else "✗" if t.matched is False else "?") + t.term
                          + (f" p={t.probability:.2f}" if t.probability is not None else "") for t in h.explanation)
-        where = f"{Path(m.source).name} frame {m.frame} t={m.timestamp:.1f}s" if m.frame is not None else Path(m.crop).name
+        where = f"{Path(m.source).name} frame {m.frame} {describe_time(m.timestamp)}" if m.frame is not None \
+            else Path(m.crop).name
         d = " ".join(x for x in (f"photo={h.photo_distance}" if h.photo_distance is not None else "",
                                  f"P={h.query_probability:.3f}" if h.query_probability is not None else
                                  f"attr={h.attribute_distance}" if h.attribute_distance is not None else "",

@@ -18,9 +18,11 @@ from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPdf
 
 from .. import __version__
 from ..common.atomic import atomic_write_bytes, atomic_write_text
+from ..common.timefmt import describe_time
 from ..search.engine import ResultHit, SearchResult
 from ..search.gallery import sha256_file
 from ..search.ranking import score_parts
+from .results_model import source_text
 
 
 @dataclass
@@ -41,6 +43,7 @@ class ReportInput:
     crop_copies: dict | None = None  # item id -> the crop's copy beside the report
     marks: dict | None = None  # item id -> the examiner's "confirmed" / "rejected"
     model_card: dict | None = None  # the model's measured accuracy, training data and licence (text fields)
+    probe_hit: ResultHit | None = None  # when the probe was a gallery hit ("search with this as probe")
 
     prefix: str = "report"  # the report's path without suffix
 
@@ -152,7 +155,7 @@ def build_html(inp: ReportInput, image_src) -> str:
             imgs += f'<img src="{image_src(f"hit{i}", thumb)}" height="{thumb.height()}">'
         if frame is not None:
             imgs += f'<br><img src="{image_src(f"frame{i}", frame)}" width="{min(240, frame.width())}">'
-        when = f"frame {m.frame}, {m.timestamp:.2f} s" if m.frame is not None else "—"
+        when = f"frame {m.frame}, {describe_time(m.timestamp, 2)}" if m.frame is not None else "—"
         dist = ", ".join(score_parts(rh.hit) + ([f"attribute bits d={rh.hit.attribute_distance}"]
                                                 if rh.hit.query_probability is not None else []))
         rows.append(f"""<tr><td valign="top"><b>#{rh.hit.rank}</b><br>item {m.id}</td><td valign="top">{imgs}</td>
@@ -169,6 +172,13 @@ def build_html(inp: ReportInput, image_src) -> str:
             probe = f'<p><b>Probe image:</b> {e(inp.probe_path)}<br><img src="{image_src("probe", pimg)}" ' \
                     f'height="{pimg.height()}"></p>'
     probe_sha = f"<code>{e(res.probe_sha256)}</code>" if res.probe_sha256 else "—"
+    if inp.probe_hit is not None:  # a gallery hit as probe: name it, show it, and give its code
+        ph = inp.probe_hit
+        pimg = _load(ph.meta.crop, 200) or _load(ph.meta.thumb, 200)
+        probe = (f"<p><b>Probe:</b> gallery item {ph.meta.id} ({e(source_text(ph))}), searched by its code"
+                 + (f'<br><img src="{image_src("probe", pimg)}" height="{pimg.height()}">' if pimg is not None else "")
+                 + "</p>")
+        probe_sha = f"gallery item {ph.meta.id}; code <code>{e(ph.code.tobytes().hex())}</code>"
     return f"""<html><head><meta charset="utf-8"><title>DeepSSH evidence report</title>
 <style>body {{ font-family: sans-serif; font-size: 10pt; }} td {{ padding: 4px; border-bottom: 1px solid #ccc; }}
 code {{ font-size: 8pt; }}</style></head><body>
@@ -187,7 +197,7 @@ code {{ font-size: 8pt; }}</style></head><body>
 later with <code>deepssh audit --gallery G --verify</code>: a log rewritten after this export no longer
 contains this hash)</td></tr>
 <tr><td><b>Attributes</b></td><td>{e(res.query.text or "—")}</td></tr>
-<tr><td><b>Probe SHA-256</b></td><td>{probe_sha}</td></tr>
+<tr><td><b>Probe</b></td><td>{probe_sha}</td></tr>
 </table>
 {probe}
 {f"<p><b>Notes:</b> {e(inp.notes)}</p>" if inp.notes else ""}

@@ -41,6 +41,7 @@ class MainWindow(QMainWindow):
         self.pending_pins = None
         self.marked_codes: dict[int, object] = {}  # item id -> code of each confirmed hit
         self._source_cache: dict = {}  # (stored path, sha256) -> where the footage is now
+        self.probe_hit = None  # the gallery hit used as probe, if any
         self.multi_probe = None  # "search with confirmed": (codes uint8 (P, nbytes), rejected ids)
 
         self.attributes = AttributePanel()
@@ -95,6 +96,8 @@ class MainWindow(QMainWindow):
         self.probe.error.connect(self.show_error)
         self.view.activated.connect(self.open_hit)
         self.view.clicked.connect(self.open_hit)
+        # the details follow the current hit, keyboard navigation included
+        self.view.selectionModel().currentChanged.connect(lambda cur, prev: cur.isValid() and self.open_hit(cur))
         self.detail.searchWithProbe.connect(self.search_with_hit)
         self.detail.markRequested.connect(self.set_mark)
         self.timeline.hitClicked.connect(self.open_row)
@@ -295,6 +298,7 @@ class MainWindow(QMainWindow):
 
     def _probe_changed(self) -> None:
         self.probe_code = None
+        self.probe_hit = None
         self.multi_probe = None
         self.request_search()
 
@@ -364,6 +368,7 @@ class MainWindow(QMainWindow):
         self.probe.clear()
         self.multi_probe = None
         self.probe_code = rh.code
+        self.probe_hit = rh  # named in the report as the probe
         self.request_search()
 
     def request_search(self) -> None:
@@ -433,7 +438,7 @@ class MainWindow(QMainWindow):
 
     def open_hit(self, index) -> None:
         rh = index.data(HitRole)
-        if rh is None or self.engine is None:
+        if rh is None or self.engine is None or rh is self.detail.current:  # a click also moves the current hit
             return
         g = self.engine.gallery
         track = g.items(g.track_items(rh.meta.source, rh.meta.track)) if rh.meta.track is not None else []
@@ -495,7 +500,7 @@ class MainWindow(QMainWindow):
                 return
         from .export import ReportInput, write_evidence
 
-        eng, res, probe = self.engine, self.last_result, self.probe.path
+        eng, res, probe, probe_hit = self.engine, self.last_result, self.probe.path, self.probe_hit
         out = Path(path)
         case_id, examiner = self.report_identity(ask=interactive)
         if case_id is None:
@@ -508,7 +513,8 @@ class MainWindow(QMainWindow):
                               eng.gallery.content_digest(), eng.gallery.state(), probe,
                               audit_head=eng.gallery.audit_head(), checks=check_files([h.meta for h in hits]),
                               case_id=case_id, examiner=examiner, marks=dict(self.results.marks),
-                              model_card=eng.model.meta.get("card"))
+                              model_card=eng.model.meta.get("card"),
+                              probe_hit=probe_hit if self.probe_code is not None else None)
             write_evidence(inp, out)
             return out, inp.mismatches
 

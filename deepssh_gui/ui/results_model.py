@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
 
+from ..common.timefmt import describe_time
 from ..search.engine import ResultHit
 from ..search.ranking import rank_labels, score_parts
 from .plain import plain_tooltip
@@ -111,5 +112,5 @@ def describe_hit(rh: ResultHit) -> str:
 def source_text(rh: ResultHit) -> str:
     m = rh.meta
     if m.frame is not None:
-        return f"{m.camera or Path(m.source).stem} · frame {m.frame} · {m.timestamp:.1f} s"
+        return f"{m.camera or Path(m.source).stem} · frame {m.frame} · {describe_time(m.timestamp)}"
     return f"{m.camera + ' · ' if m.camera else ''}{Path(m.crop).name}"

@@ -287,6 +287,22 @@ def test_a_sharded_gallery_opens_searches_shows_details_and_exports(qtbot, small
     win.close()
 
 
+def test_details_follow_the_current_hit_and_a_hit_probe_is_named_in_the_report(qtbot, window, tmp_path):
+    window.attributes.set_state("personalMale", REQUIRED)
+    _wait_results(qtbot, window)
+    window.view.setCurrentIndex(window.results.index(3))  # keyboard navigation moves the current hit
+    assert window.detail.current is window.results.hits[3]
+    probe = window.detail.current
+    window.detail.probe_btn.click()
+    _wait_results(qtbot, window)
+    window.view.selectionModel().select(window.results.index(0), __import__(
+        "PySide6.QtCore", fromlist=["QItemSelectionModel"]).QItemSelectionModel.Select)
+    window.export_selected(str(tmp_path / "rep.html"))
+    qtbot.waitUntil(lambda: not window.jobs.busy(), timeout=30000)
+    html = (tmp_path / "rep.html").read_text()
+    assert f"<b>Probe:</b> gallery item {probe.meta.id}" in html and probe.code.tobytes().hex() in html
+
+
 def test_details_clear_on_a_new_query_and_ties_are_labelled(qtbot, window):
     from deepssh_gui.ui.results_model import RankLabelRole
 
