@@ -54,18 +54,21 @@ def check_files(metas: list[ItemMeta]) -> dict[int, tuple[FileCheck, FileCheck]]
 
 
 def find_source(path: str, sha256: str, gallery_root: str | os.PathLike,
-                cache: dict[tuple[str, str], str | None] | None = None) -> str | None:
+                cache: dict[tuple[str, str], str | None] | None = None,
+                folders: list[str] | tuple[str, ...] = ()) -> str | None:
     """Where a hit's source is now: its stored path, else a file of the same name beside the
-    gallery folder or inside it (a gallery copied with its footage) whose SHA-256 is the one
-    recorded at ingest. None when neither exists; a same-named file with other content is
-    never used. ``cache`` keeps results between calls (hashing footage is slow)."""
+    gallery folder, inside it (a gallery copied with its footage) or in one of ``folders`` (where
+    the examiner said the footage now is) whose SHA-256 is the one recorded at ingest. None when
+    none exists; a same-named file with other content is never used. ``cache`` keeps results
+    between calls (hashing footage is slow)."""
     cache = {} if cache is None else cache
     key = (path, sha256)
     if key not in cache:
         found = path if os.path.isfile(path) else None
         if found is None:
             root = Path(gallery_root)
-            for cand in (root.parent / Path(path).name, root / Path(path).name):
+            name = Path(path).name
+            for cand in (root.parent / name, root / name, *(Path(f) / name for f in folders)):
                 if cand.is_file() and sha256_file(cand) == sha256:
                     found = str(cand)
                     break

@@ -51,6 +51,7 @@ def bit_strip_legend() -> QLabel:
 class DetailPane(QWidget):
     searchWithProbe = Signal(object)  # noqa: N815 - the ResultHit to use as probe
     markRequested = Signal(object, object)  # noqa: N815 - (ResultHit, "confirmed" / "rejected" / None)
+    locateRequested = Signal(object)  # noqa: N815 - the ResultHit whose footage the examiner will point to
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -67,6 +68,9 @@ class DetailPane(QWidget):
         self.track.setIconSize(QSize(40, 80))
         self.track.setFixedHeight(110)
         self.track.setFlow(QListWidget.LeftToRight)
+        self.locate_btn = QPushButton("Locate footage…")
+        self.locate_btn.setVisible(False)
+        self.locate_btn.clicked.connect(lambda: self.current and self.locateRequested.emit(self.current))
         self.zoom_btn = QPushButton("Zoom frame…")
         self.zoom_btn.setEnabled(False)
         self.zoom_btn.clicked.connect(self.open_zoom)
@@ -87,6 +91,7 @@ class DetailPane(QWidget):
         lay = QVBoxLayout(self)
         lay.addWidget(self.title)
         lay.addLayout(top)
+        lay.addWidget(self.locate_btn)
         lay.addWidget(self.zoom_btn)
         lay.addWidget(self.probe_btn)
         marks = QHBoxLayout()
@@ -113,6 +118,7 @@ class DetailPane(QWidget):
         self.current = None
         self.frame_image = None
         self.zoom_btn.setEnabled(False)
+        self.locate_btn.setVisible(False)
         self.probe_btn.setEnabled(False)
         for b in (self.confirm_btn, self.reject_btn):
             b.setEnabled(False)
@@ -137,6 +143,7 @@ class DetailPane(QWidget):
         self.frame.clear()
         self.frame_image = None
         self.zoom_btn.setEnabled(False)
+        self.locate_btn.setVisible(False)
         self.frame.setText("loading source frame…" if rh.meta.frame is not None else "")
         self.attrs.clear()
         order = np.argsort(-rh.attr_scores, kind="stable")
@@ -163,6 +170,7 @@ class DetailPane(QWidget):
             self.frame.setText(f"source frame unavailable: {rh.meta.source} is missing or unreadable, and no file "
                                f"of that name and recorded SHA-256 lies beside the gallery")
             self.frame.setWordWrap(True)
+            self.locate_btn.setVisible(True)
             return
         img = numpy_to_qimage(rgb)
         if rh.meta.bbox:

@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
         self.view.selectionModel().currentChanged.connect(lambda cur, prev: cur.isValid() and self.open_hit(cur))
         self.detail.searchWithProbe.connect(self.search_with_hit)
         self.detail.markRequested.connect(self.set_mark)
+        self.detail.locateRequested.connect(self.locate_footage)
         self.timeline.hitClicked.connect(self.open_row)
         self.results.modelReset.connect(lambda: self.timeline.set_hits(self.results.hits, self.results.marks))
         self.results.dataChanged.connect(lambda *a: self.timeline.set_hits(self.results.hits, self.results.marks))
@@ -429,6 +430,28 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ details
 
+    @staticmethod
+    def footage_folders() -> list[str]:
+        """Folders the examiner pointed to for moved footage (remembered in the settings)."""
+        v = QSettings().value("footage/folders", []) or []
+        return [str(x) for x in (v if isinstance(v, list) else [v])]
+
+    def locate_footage(self, rh, folder: str | None = None) -> None:
+        """Ask once where a moved video now is; the folder is remembered for every later hit."""
+        if not folder:
+            folder = QFileDialog.getExistingDirectory(self, f"Folder that now holds {Path(rh.meta.source).name}")
+            if not folder:
+                return
+        folders = self.footage_folders()
+        if folder not in folders:
+            QSettings().setValue("footage/folders", folders + [folder])
+        self._source_cache.pop((rh.meta.source, rh.meta.source_sha256), None)
+        current = self.detail.current
+        self.detail.current = None  # open it again, now looking in the new folder
+        for r, shown in enumerate(self.results.hits):
+            if shown is current:
+                self.open_hit(self.results.index(r))
+
     def open_row(self, row: int) -> None:
         """Select and open the hit at ``row`` of the results (e.g. clicked on the timeline)."""
         index = self.results.index(row)
@@ -447,10 +470,10 @@ class MainWindow(QMainWindow):
         if rh.meta.frame is not None:
             from ..search.evidence import find_source
 
-            root, cache = g.root, self._source_cache
+            root, cache, folders = g.root, self._source_cache, self.footage_folders()
 
             def work(progress, cancel):
-                where = find_source(rh.meta.source, rh.meta.source_sha256, root, cache)
+                where = find_source(rh.meta.source, rh.meta.source_sha256, root, cache, folders)
                 return None if where is None else read_source_frame(where, rh.meta.frame)
 
             self.jobs.start("frame", work, lambda rgb: self.detail.show_frame(rgb, rh))

@@ -441,3 +441,34 @@ def test_scripted_walkthrough_under_xvfb(small_gallery, crops_dir, tmp_path):
     v = subprocess.run([sys.executable, "-m", "deepssh_gui.cli", "verify", str(tmp_path / "walk" / "report")],
                        capture_output=True, text=True, cwd=ROOT)
     assert v.returncode == 0, v.stdout + v.stderr
+
+
+def test_moved_footage_is_asked_for_once_and_remembered(qtbot, tmp_path):
+    import shutil
+
+    from PySide6.QtCore import QSettings
+
+    from deepssh_gui.common.paths import DEMO_GALLERY, default_model_path
+
+    shutil.copytree(DEMO_GALLERY, tmp_path / "demo")  # the gallery without its ../vtest.avi
+    moved = tmp_path / "archive"
+    moved.mkdir()
+    QSettings().setValue("footage/folders", [])
+    win = MainWindow(str(default_model_path()), str(tmp_path / "demo"))
+    win.quiet_errors = True
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.engine is not None, timeout=30000)
+    win.attributes.set_state("carryingBackpack", REQUIRED)
+    _wait_results(qtbot, win)
+    win.open_row(0)
+    qtbot.waitUntil(lambda: win.detail.locate_btn.isVisibleTo(win.detail), timeout=20000)
+    assert "vtest.avi is missing" in win.detail.frame.text()
+    shutil.copy(DEMO_GALLERY.parent / "vtest.avi", moved / "vtest.avi")
+    win.locate_footage(win.detail.current, str(moved))
+    qtbot.waitUntil(lambda: win.detail.frame_image is not None, timeout=20000)
+    assert win.footage_folders() == [str(moved)]
+    win.open_row(1)  # another hit of the same video: found without asking
+    qtbot.waitUntil(lambda: win.detail.frame_image is not None, timeout=20000)
+    assert not win.detail.locate_btn.isVisibleTo(win.detail)
+    QSettings().setValue("footage/folders", [])
+    win.close()
