@@ -158,13 +158,16 @@ def build_html(inp: ReportInput, image_src) -> str:
         when = f"frame {m.frame}, {describe_time(m.timestamp, 2)}" if m.frame is not None else "—"
         dist = ", ".join(score_parts(rh.hit) + ([f"attribute bits d={rh.hit.attribute_distance}"]
                                                 if rh.hit.query_probability is not None else []))
-        rows.append(f"""<tr><td valign="top"><b>#{rh.hit.rank}</b><br>item {m.id}</td><td valign="top">{imgs}</td>
+        # one table per hit, each starting a new page: a hit (about a third of a page) is never
+        # split across a page break in the PDF (Qt's rich text has page breaks, not "avoid")
+        rows.append(f"""<table width="100%" style="page-break-before: always">
+<tr><td valign="top"><b>#{rh.hit.rank}</b><br>item {m.id}</td><td valign="top">{imgs}</td>
 <td valign="top"><b>Source:</b> {e(m.source)}<br><b>SHA-256 at ingest:</b> <code>{e(m.source_sha256)}</code><br>
 {_check_html(inp, m.id)}
 <b>Camera:</b> {e(m.camera or "—")} &nbsp; <b>Time:</b> {e(when)}<br>
 <b>Box:</b> {e(str(m.bbox) if m.bbox else "—")} &nbsp; <b>Track:</b> {e(str(m.track) if m.track is not None else "—")}<br>
 <b>Score:</b> {e(dist)}<br><b>Examiner's mark:</b> {e((inp.marks or {}).get(m.id) or "not confirmed or rejected")}<br>
-<b>Attribute match:</b><br>{_explanation(rh)}</td></tr>""")
+<b>Attribute match:</b><br>{_explanation(rh)}</td></tr></table>""")
     probe = ""
     if inp.probe_path:
         pimg = _load(inp.probe_path, 200)
@@ -202,7 +205,7 @@ contains this hash)</td></tr>
 {probe}
 {f"<p><b>Notes:</b> {e(inp.notes)}</p>" if inp.notes else ""}
 <h3>Selected hits ({len(inp.hits)})</h3>
-<table width="100%">{"".join(rows)}</table>
+{"".join(rows)}
 <p style="font-size: 8pt">Beside this report: the crops of the hits (folder <code>{e(Path(str(inp.crop_folder)).name)}</code>),
 <code>{e(inp.manifest_name)}</code> with the SHA-256 of this report, its PDF and the crop copies (check it with
 <code>sha256sum -c {e(inp.manifest_name)}</code> in the report's folder, or <code>deepssh verify REPORT</code>), and

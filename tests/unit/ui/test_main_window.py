@@ -140,7 +140,9 @@ def test_export_selected_hits_to_html_and_pdf(qtbot, window, tmp_path):
     html = (tmp_path / "rep.html").read_text()
     assert html.count("<b>Source:</b>") == 2 and window.engine.model.hash in html
     assert "personalMale" in html and "data:image/png;base64" in html
-    assert (tmp_path / "rep.pdf").read_bytes()[:5] == b"%PDF-"
+    pdf = (tmp_path / "rep.pdf").read_bytes()
+    assert pdf[:5] == b"%PDF-"
+    assert len(__import__("re").findall(rb"/Type\s*/Page[^s]", pdf)) == 3  # the summary, then one page per hit
 
 
 def test_session_save_and_reopen(qtbot, window, tmp_path):
