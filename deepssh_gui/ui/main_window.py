@@ -370,6 +370,7 @@ class MainWindow(QMainWindow):
         self.multi_probe = None
         self.probe_code = rh.code
         self.probe_hit = rh  # named in the report as the probe
+        self.probe.show_code_probe(rh.meta.crop or rh.meta.thumb, f"Probe: gallery item {rh.meta.id} (its code)")
         self.request_search()
 
     def request_search(self) -> None:

@@ -175,6 +175,15 @@ class ProbeZone(QWidget):
             self.probeChanged.emit(path, None)
         return True
 
+    def show_code_probe(self, image_path: str | None, caption: str) -> None:
+        """Show what a code probe came from (a gallery hit): its crop and a caption. No file
+        becomes the probe, and Clear (or any new probe) ends it as usual."""
+        img = QImageReader(image_path).read() if image_path else QImage()
+        if not img.isNull():
+            self.canvas.set_image(img)
+        self.hint.setText(caption)
+        self.clear_btn.setEnabled(True)
+
     def _box_drawn(self, r: QRect) -> None:
         s = getattr(self, "_scale", 1.0)
         self.box = (int(r.x() * s), int(r.y() * s), int(r.width() * s), int(r.height() * s))

@@ -297,6 +297,8 @@ def test_details_follow_the_current_hit_and_a_hit_probe_is_named_in_the_report(q
     probe = window.detail.current
     window.detail.probe_btn.click()
     _wait_results(qtbot, window)
+    assert window.probe.hint.text() == f"Probe: gallery item {probe.meta.id} (its code)"
+    assert window.probe.clear_btn.isEnabled()
     window.view.selectionModel().select(window.results.index(0), __import__(
         "PySide6.QtCore", fromlist=["QItemSelectionModel"]).QItemSelectionModel.Select)
     window.export_selected(str(tmp_path / "rep.html"))
@@ -473,4 +475,21 @@ def test_moved_footage_is_asked_for_once_and_remembered(qtbot, tmp_path):
     qtbot.waitUntil(lambda: win.detail.frame_image is not None, timeout=20000)
     assert not win.detail.locate_btn.isVisibleTo(win.detail)
     QSettings().setValue("footage/folders", [])
+    win.close()
+
+
+def test_an_empty_gallery_says_so(qtbot, model_with_decoder, tmp_path):
+    from deepssh_gui.learn.checkpoint import load_model
+    from deepssh_gui.search.gallery import Gallery
+
+    with Gallery.create(tmp_path / "empty", load_model(model_with_decoder)):
+        pass
+    win = MainWindow(str(model_with_decoder), str(tmp_path / "empty"))
+    win.quiet_errors = True
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.engine is not None, timeout=20000)
+    win.attributes.set_state("personalMale", REQUIRED)
+    _wait_results(qtbot, win)
+    assert win.status_query.text() == "no hits: the gallery is empty" and win.results.rowCount() == 0
+    assert "0 crops" in win.status_gallery.text()
     win.close()
