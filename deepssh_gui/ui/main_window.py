@@ -24,6 +24,9 @@ from .results_model import HitRole, ResultsModel
 from .timeline import Timeline
 
 
+DEBOUNCE_MS = 10  # a toggle waits this long for the next one before searching
+
+
 class MainWindow(QMainWindow):
     def __init__(self, model_path: str, gallery_path: str | None, top: int = 200) -> None:
         super().__init__()
@@ -104,7 +107,8 @@ class MainWindow(QMainWindow):
         self.timeline.hitClicked.connect(self.open_row)
         self.results.modelReset.connect(lambda: self.timeline.set_hits(self.results.hits, self.results.marks))
         self.results.dataChanged.connect(lambda *a: self.timeline.set_hits(self.results.hits, self.results.marks))
-        self._debounce = QTimer(self, singleShot=True, interval=30)
+        # coalesces a burst of toggles into one search (docs/gui.md: toggle-to-results p95 56.5 ms at 30 ms, 37-38 ms at 10 ms)
+        self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._debounce.timeout.connect(self._start_search)
 
         settings = QSettings()
