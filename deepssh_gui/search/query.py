@@ -248,23 +248,44 @@ class ProbabilityScores:
             if self.query.terms else np.zeros((0, sub.shape[1]))
 
 
+LUT_MIN_ITEMS = 100_000  # from here OpenCV's table lookup pays for importing it (docs/gallery.md)
+
+
+def _lookup(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``table[codes]`` for a ``float32 (256,)`` table and ``uint8 (N,)`` bytes, exactly.
+
+    For large galleries OpenCV's ``LUT`` (no index widening to int64) is about 4x numpy's
+    ``take`` at 10^6 items; both give the same floats, so rankings do not depend on the path.
+    """
+    if codes.size >= LUT_MIN_ITEMS:
+        try:
+            from ..common.imageio import import_cv2
+
+            return import_cv2().LUT(np.ascontiguousarray(codes).reshape(-1, 1), table).reshape(codes.shape)
+        except ImportError:
+            pass
+    return table.take(codes)
+
+
 def _term_log_p(t: Term, logits: np.ndarray) -> np.ndarray:
     from ..model.calibration import LOG_NOT_P, LOG_P
 
     if t.negated or len(t.attrs) > 1:
-        log_none = LOG_NOT_P.take(logits[t.attrs[0]])
+        log_none = _lookup(LOG_NOT_P, logits[t.attrs[0]])
         for i in t.attrs[1:]:
-            log_none = log_none + LOG_NOT_P.take(logits[i])
+            log_none = log_none + _lookup(LOG_NOT_P, logits[i])
         if t.negated:
             return log_none
         # at least one of the alternatives: 1 - prod(1 - p), kept finite
         return np.log(-np.expm1(np.minimum(log_none, -1e-7))).astype(np.float32)
-    return LOG_P.take(logits[t.attrs[0]])
+    return _lookup(LOG_P, logits[t.attrs[0]])
 
 
 def score_probability(query: AttributeQuery, logits: np.ndarray) -> ProbabilityScores:
     """Score every item: ``-log P(query)`` from the gallery's logit bytes ``uint8 (A, N)``."""
-    nll = np.zeros(logits.shape[1], dtype=np.float32)
-    for t in query.terms:
+    if not query.terms:
+        return ProbabilityScores(np.zeros(logits.shape[1], dtype=np.float32), query, logits)
+    nll = np.negative(_term_log_p(query.terms[0], logits))  # one pass fewer than starting from zeros
+    for t in query.terms[1:]:
         np.subtract(nll, _term_log_p(t, logits), out=nll)
     return ProbabilityScores(nll, query, logits)

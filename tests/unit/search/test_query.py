@@ -100,3 +100,13 @@ def test_colour_shorthands_for_every_colour_and_both_schemas():
     assert MARKET1501.names[parse_query("upperBody:grey", MARKET1501).terms[0].attrs[0]] == "upgray"
     assert MARKET1501.names[parse_query("lowerBody:black", MARKET1501).terms[0].attrs[0]] == "downblack"
     assert "upperBody:red" in vocabulary(PETA) and "lowerBody:pink" in vocabulary(MARKET1501)
+
+
+def test_the_fast_table_lookup_gives_exactly_numpys_floats():
+    from deepssh_gui.model.calibration import LOG_NOT_P, LOG_P
+    from deepssh_gui.search.query import LUT_MIN_ITEMS, _lookup
+
+    codes = np.random.default_rng(0).integers(0, 256, LUT_MIN_ITEMS + 7, dtype=np.uint8)
+    for table in (LOG_P, LOG_NOT_P):
+        assert np.array_equal(_lookup(table, codes), table.take(codes))
+        assert np.array_equal(_lookup(table, codes[:100]), table.take(codes[:100]))

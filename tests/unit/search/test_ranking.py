@@ -104,3 +104,15 @@ def test_rank_labels_show_ties_as_ties():
     hits = [Hit(i, i + 1, s, None, None) for i, s in enumerate([1.0, 2.0, 2.0, 2.0, 3.0, 4.0, 4.0])]
     assert rank_labels(hits) == ["1", "2=", "2=", "2=", "5", "6=", "6="]
     assert rank_labels([]) == []
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_top_k_of_float_scores_is_a_stable_sort_even_on_the_sampled_path(seed):
+    rng = np.random.default_rng(seed)
+    s = rng.random(300_000).astype(np.float32)
+    s[rng.integers(0, len(s), 5000)] = s[7]  # heavy ties, some of them at the cut
+    s[:50] = np.float32(0.25)
+    for k in (1, 20, 200):
+        assert top_k(s, k).tolist() == np.argsort(s, kind="stable")[:k].tolist()
+    worst_first = np.sort(s)[::-1].copy()  # the sample's threshold may be passed by too few: full partition
+    assert top_k(worst_first, 20).tolist() == np.argsort(worst_first, kind="stable")[:20].tolist()
