@@ -177,8 +177,12 @@ def rank_codes(codes: np.ndarray, decoder: Decoder | None, *,
     if probs is not None:
         # ranked by probability: the bits' masked distances only explain the hits, so they are
         # computed for the top k rows alone, not for every item
-        norm = probs.nll / np.float32(len(query.terms) * MAX_TERM_NLL)
-        score = probs.nll if photo is None else (1 - alpha) * photo.astype(np.float32) / nbits + alpha * norm
+        if photo is None:
+            score = probs.nll
+        else:  # (1 - a) * photo / nbits + a * nll / (T * MAX_TERM_NLL), in place: fewer passes over N
+            score = photo.astype(np.float32)
+            score *= np.float32((1 - alpha) / nbits)
+            score += probs.nll * np.float32(alpha / (len(query.terms) * MAX_TERM_NLL))
         idx = top_k(score, k)
         scores = score_terms(query, cols.take(idx), decoder)
         rows = np.arange(len(idx))
