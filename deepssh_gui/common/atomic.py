@@ -39,6 +39,14 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def atomic_copy(src: str | os.PathLike, dst: str | os.PathLike) -> None:
+    """Copy the file ``src`` to ``dst`` atomically (the same temp-file-and-rename as above)."""
+    import shutil
+
+    with open(src, "rb") as f_in:
+        atomic_write_with(dst, lambda f_out: shutil.copyfileobj(f_in, f_out, 1 << 20))
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

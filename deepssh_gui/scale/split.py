@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..common.atomic import atomic_copy
 from ..common.errors import DeepSSHError
 from ..common.progress import Progress, check_cancel, no_progress
 from ..search.gallery import Gallery, NewItem
@@ -23,15 +24,6 @@ from .manifest import MANIFEST_NAME, ShardInfo, ShardManifest, read_manifest, wr
 
 def shard_name(i: int) -> str:
     return f"shard-{i:04d}"
-
-
-def _copy_into(src: str, dst: Path) -> None:
-    if not os.path.isfile(src):
-        return  # a crop lost from the source stays lost; evidence checks flag it in both
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
 
 
 def _fill_shard(src: Gallery, shard: Gallery, ids: range, batch: int, progress: Progress, cancel) -> None:
@@ -49,7 +41,8 @@ def _fill_shard(src: Gallery, shard: Gallery, ids: range, batch: int, progress: 
             if r[1] == r[3]:  # a folder gallery: the crop is its own source, outside the gallery
                 crop = source = shard.rel(source_abs)
             else:  # a video crop kept inside the source gallery: the shard gets its own copy
-                _copy_into(crop_abs, shard.root / r[1])
+                if os.path.isfile(crop_abs):  # a crop lost from the source stays lost; evidence checks flag it
+                    atomic_copy(crop_abs, shard.root / r[1])
                 crop, source = r[1], shard.rel(source_abs)
             thumb = None
             if r[2] is not None:

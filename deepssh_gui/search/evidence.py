@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..common.atomic import atomic_copy
 from .gallery import ItemMeta, sha256_file
 
 
@@ -112,18 +113,13 @@ def copy_hit_crops(prefix: Path, hits: list[tuple[int, ItemMeta]]) -> dict[int, 
     """Copy each ``(rank, meta)`` hit's crop to ``PREFIX.crops/`` (atomically); ``{item id: copy}``.
 
     A missing crop is not copied (the report flags it as MISSING)."""
-    import shutil
-
     folder = prefix.with_name(prefix.name + CROPS_SUFFIX)
     out = {}
     for rank, m in hits:
         if not os.path.isfile(m.crop):
             continue
-        folder.mkdir(parents=True, exist_ok=True)
         dst = folder / f"rank{rank:03d}_item{m.id}{Path(m.crop).suffix.lower() or '.jpg'}"
-        tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
-        shutil.copyfile(m.crop, tmp)
-        os.replace(tmp, dst)
+        atomic_copy(m.crop, dst)
         out[m.id] = dst
     return out
 
