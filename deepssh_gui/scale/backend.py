@@ -121,6 +121,21 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or name
 
 
+def parse_cluster(text: str) -> tuple[str | None, str | None]:
+    """``(cluster, scheduler)`` from one address as the GUI stores it: empty (this process),
+    ``local:N`` (N >= 1 worker processes) or ``tcp://HOST:PORT``; anything else is refused."""
+    text = text.strip()
+    if not text:
+        return None, None
+    if text.startswith("tcp://"):
+        return None, text
+    kind, _, n = text.partition(":")
+    if kind != "local" or not n.isdigit() or int(n) < 1:
+        raise DeepSSHError(f"not a cluster address: {text!r}: expected local:N with N >= 1 worker processes, "
+                           f"or tcp://HOST:PORT")
+    return text, None
+
+
 def connect(cluster: str | None = None, scheduler: str | None = None, timeout_s: float | None = None):
     """A backend: ``cluster="local:N"`` starts a LocalCluster of N worker processes; ``scheduler``
     (``tcp://HOST:8786``) joins an existing cluster; neither runs in this process."""
@@ -133,11 +148,13 @@ def connect(cluster: str | None = None, scheduler: str | None = None, timeout_s:
     except ImportError as exc:
         raise DeepSSHError(f"a cluster needs Dask (pip install 'deepssh-gui[cluster]'): {exc}") from None
     if cluster:
-        kind, _, n = cluster.partition(":")
-        if kind != "local" or not n.isdigit() or int(n) < 1:
-            raise DeepSSHError(f"--cluster {cluster!r}: expected local:N with N >= 1 worker processes")
+        local, _ = parse_cluster(cluster)
+        if local is None:
+            raise DeepSSHError(f"--cluster {cluster!r}: expected local:N with N >= 1 worker processes "
+                               f"(an existing cluster is --scheduler tcp://HOST:PORT)")
         # one thread per worker process: each answers one shard task at a time, no OpenMP contention
-        lc = LocalCluster(n_workers=int(n), threads_per_worker=1, processes=True, dashboard_address=None)
+        lc = LocalCluster(n_workers=int(local.partition(":")[2]), threads_per_worker=1, processes=True,
+                          dashboard_address=None)
         return DaskBackend(Client(lc), lc, timeout_s)
     try:
         return DaskBackend(Client(scheduler, timeout=30), None, timeout_s)

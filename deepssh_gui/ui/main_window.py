@@ -170,7 +170,13 @@ class MainWindow(QMainWindow):
     def open_gallery(self, path: str) -> None:
         self.statusBar().showMessage(f"opening {path}…")
 
-        cluster = self.cluster_setting()
+        from ..common.errors import DeepSSHError
+
+        try:
+            cluster = self.cluster_setting()
+        except DeepSSHError as exc:  # the stored address was edited into something else
+            self.show_error(str(exc))
+            return
 
         def work(progress, cancel):
             # a sharded gallery runs its shard tasks on the cluster from the settings, else in this process
@@ -204,12 +210,15 @@ class MainWindow(QMainWindow):
     @staticmethod
     def cluster_setting() -> dict:
         """``{"cluster": ..., "scheduler": ...}`` from the settings: where sharded galleries are searched."""
-        value = str(QSettings().value("cluster/address", "") or "").strip()
-        if value.startswith("tcp://"):
-            return {"cluster": None, "scheduler": value}
-        return {"cluster": value or None, "scheduler": None}
+        from ..scale.backend import parse_cluster
+
+        cluster, scheduler = parse_cluster(str(QSettings().value("cluster/address", "") or ""))
+        return {"cluster": cluster, "scheduler": scheduler}
 
     def choose_cluster(self) -> None:
+        from ..common.errors import DeepSSHError
+        from ..scale.backend import parse_cluster
+
         current = str(QSettings().value("cluster/address", "") or "")
         text, ok = QInputDialog.getText(self, "Cluster for sharded galleries",
                                         "Empty: search shards in this process. local:N: start N worker processes.\n"
@@ -217,13 +226,13 @@ class MainWindow(QMainWindow):
                                         text=current)
         if not ok:
             return
-        text = text.strip()
-        kind, _, n = text.partition(":")
-        if text and not text.startswith("tcp://") and not (kind == "local" and n.isdigit() and int(n) >= 1):
-            self.show_error(f"not a cluster address: {text!r} (use local:N or tcp://HOST:PORT, or leave it empty)")
+        try:
+            parse_cluster(text)
+        except DeepSSHError as exc:
+            self.show_error(str(exc))
             return
-        QSettings().setValue("cluster/address", text)
-        self.statusBar().showMessage(f"sharded galleries will be searched on {text or 'this process'}", 5000)
+        QSettings().setValue("cluster/address", text.strip())
+        self.statusBar().showMessage(f"sharded galleries will be searched on {text.strip() or 'this process'}", 5000)
 
     def _progress_job(self, title: str, work, finished, cancelled_note: str) -> None:
         """Run ``work(progress, cancel)`` in the background behind a modal progress dialog with Cancel."""

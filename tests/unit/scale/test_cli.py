@@ -35,3 +35,17 @@ def test_a_cluster_needs_a_sharded_gallery_and_a_valid_spec(small_gallery, tmp_p
     r = _cli("search", "--gallery", tmp_path / "s", "--model", model, "--attributes", "personalMale",
              "--cluster", "remote:9")
     assert r.returncode == 2 and "expected local:N" in r.stderr
+
+
+def test_cluster_addresses_are_read_one_way_everywhere():
+    import pytest
+
+    from deepssh_gui.common.errors import DeepSSHError
+    from deepssh_gui.scale.backend import parse_cluster
+
+    assert parse_cluster("") == (None, None)
+    assert parse_cluster(" local:3 ") == ("local:3", None)
+    assert parse_cluster("tcp://10.0.0.5:8786") == (None, "tcp://10.0.0.5:8786")
+    for bad in ("local:0", "local:x", "remote:2", "10.0.0.5:8786"):
+        with pytest.raises(DeepSSHError, match="expected local:N"):
+            parse_cluster(bad)
