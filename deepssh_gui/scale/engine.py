@@ -64,7 +64,7 @@ def search_shard(shard_dir: str, model_path: str, expected_items: int, req: Sear
         # its global ids would shift: refuse rather than mislabel hits
         raise GalleryError(f"shard {Path(shard_dir).name} holds {n} items but the manifest says {expected_items}")
     query = parse_query(req.attributes, eng.schema, req.negated)
-    hits, searched, rank, notes = eng.rank_hits(req, request_probe(req)[0], query)
+    hits, searched, rank, notes = eng.rank_hits(req, request_probe(req), query)
     return ShardAnswer(eng.result_hits(hits), searched, rank, notes)
 
 
@@ -153,7 +153,7 @@ class ShardedEngine:
     def _search(self, req: SearchRequest) -> SearchResult:
         t0 = time.perf_counter()
         query = parse_query(req.attributes, self.schema, req.negated)
-        probe, probe_sha = request_probe(req)
+        probe, probe_sha = request_probe(req), None
         if req.probe_image:
             probe, probe_sha = encode_probe(self.model, req.probe_image, req.probe_box)
         if probe is None and not query:

@@ -113,7 +113,7 @@ class SearchEngine:
     def _search(self, req: SearchRequest) -> SearchResult:
         t0 = time.perf_counter()
         query = parse_query(req.attributes, self.schema, req.negated)
-        probe, probe_sha = request_probe(req)
+        probe, probe_sha = request_probe(req), None
         if req.probe_image:
             probe, probe_sha = self.encode_probe(req.probe_image, req.probe_box)
         if probe is None and not query:
@@ -282,7 +282,7 @@ def audit_mark(gallery: Gallery, model_hash: str, item_id: int, mark: str, exami
         raise DeepSSHError(f"the mark was not recorded: the audit log could not be written ({exc})") from None
 
 
-def request_probe(req: SearchRequest) -> tuple[np.ndarray | None, None]:
+def request_probe(req: SearchRequest) -> np.ndarray | None:
     """The request's probe code(s): ``uint8 (nbytes,)``, ``(P, nbytes)`` for several, or None."""
     if req.probe_code is not None and req.probe_codes is not None:
         raise DeepSSHError("give one probe code or several, not both")
@@ -290,5 +290,5 @@ def request_probe(req: SearchRequest) -> tuple[np.ndarray | None, None]:
         codes = np.asarray(req.probe_codes, dtype=np.uint8)
         if codes.ndim != 2 or not len(codes):
             raise DeepSSHError("several probes must be a non-empty (P, nbytes) array of codes")
-        return codes, None
-    return (None if req.probe_code is None else np.asarray(req.probe_code, dtype=np.uint8)), None
+        return codes
+    return None if req.probe_code is None else np.asarray(req.probe_code, dtype=np.uint8)
