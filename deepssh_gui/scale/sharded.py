@@ -65,13 +65,21 @@ class ShardedGallery:
     def has_probabilities(self) -> bool:
         return all(self.shard(s.name).has_probabilities for s in self.manifest.shards)
 
-    def items(self, ids) -> list[ItemMeta]:
-        out = []
-        for gid in ids:
+    def _by_shard(self, ids) -> dict[str, list[tuple[int, int, int]]]:
+        """``{shard name: [(position in ids, global id, local id)]}``: one query per shard, not per id."""
+        groups: dict[str, list[tuple[int, int, int]]] = {}
+        for pos, gid in enumerate(ids):
             info, local = self.manifest.locate(int(gid))
-            meta = self.shard(info.name).items([local])[0]
-            meta.id = int(gid)
-            out.append(meta)
+            groups.setdefault(info.name, []).append((pos, int(gid), local))
+        return groups
+
+    def items(self, ids) -> list[ItemMeta]:
+        ids = list(ids)
+        out: list[ItemMeta | None] = [None] * len(ids)
+        for name, rows in self._by_shard(ids).items():
+            for (pos, gid, _), meta in zip(rows, self.shard(name).items([r[2] for r in rows])):
+                meta.id = gid
+                out[pos] = meta
         return out
 
     def track_items(self, source: str, track: int) -> list[int]:
@@ -89,6 +97,8 @@ class ShardedGallery:
         return h.hexdigest()
 
     def codes_of(self, ids) -> np.ndarray:
-        rows = [self.shard(info.name).codes_of([local])[0]
-                for info, local in (self.manifest.locate(int(g)) for g in ids)]
-        return np.stack(rows) if rows else np.zeros((0, self.layout.nbytes), np.uint8)
+        ids = list(ids)
+        out = np.zeros((len(ids), self.layout.nbytes), np.uint8)
+        for name, rows in self._by_shard(ids).items():
+            out[[r[0] for r in rows]] = self.shard(name).codes_of([r[2] for r in rows])
+        return out
