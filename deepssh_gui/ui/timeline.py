@@ -11,6 +11,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
+from .hit_delegate import MARK_COLOURS
+
 LEFT, ROW_H, RADIUS = 90, 22, 5
 
 
@@ -64,7 +66,7 @@ class Timeline(QWidget):
         for row, cam, t, rank, mark in sorted(self.points, key=lambda q: -q[3]):  # best ranks drawn on top
             shade = int(40 + 170 * (rank - 1) / max(1, worst - 1))
             p.setBrush(QColor(shade, shade, 230))
-            p.setPen(QPen(QColor({"confirmed": "#1b7f3b", "rejected": "#b3261e"}.get(mark, "#ffffff")), 2))
+            p.setPen(QPen(MARK_COLOURS.get(mark, QColor("#ffffff")), 2))
             p.drawEllipse(self._xy(cam, t), RADIUS, RADIUS)
 
     def row_at(self, pos: QPointF) -> int | None:
