@@ -15,13 +15,19 @@ from deepssh_gui.ui.main_window import MainWindow
 from tests.conftest import ROOT
 
 
-@pytest.fixture()
-def window(qtbot, small_gallery):
-    model, gallery = small_gallery
+def _open_window(qtbot, model, gallery, timeout: int = 20000) -> MainWindow:
+    """A main window on ``gallery`` (errors kept out of dialogs), once its engine is loaded."""
     win = MainWindow(str(model), str(gallery))
     win.quiet_errors = True
     qtbot.addWidget(win)
-    qtbot.waitUntil(lambda: win.engine is not None, timeout=20000)
+    qtbot.waitUntil(lambda: win.engine is not None, timeout=timeout)
+    return win
+
+
+@pytest.fixture()
+def window(qtbot, small_gallery):
+    model, gallery = small_gallery
+    win = _open_window(qtbot, model, gallery)
     yield win
     win.close()
 
@@ -223,10 +229,7 @@ def test_file_names_are_shown_as_text_never_as_markup(qtbot, model_with_decoder,
     m = load_model_file(model_with_decoder)
     with Gallery.create(tmp_path / "g", m) as g:
         build_from_images(g, m, str(crops_dir))
-    win = MainWindow(str(model_with_decoder), str(tmp_path / "g"))
-    win.quiet_errors = True
-    qtbot.addWidget(win)
-    qtbot.waitUntil(lambda: win.engine is not None, timeout=20000)
+    win = _open_window(qtbot, model_with_decoder, tmp_path / "g")
     win.attributes.set_state("personalMale", REQUIRED)
     _wait_results(qtbot, win)
     row = next(i for i, rh in enumerate(win.results.hits) if rh.meta.crop.endswith(evil))
@@ -247,10 +250,7 @@ def test_old_gallery_offers_and_runs_the_reencode(qtbot, small_gallery):
     with conn:
         conn.execute("DELETE FROM info WHERE key = 'attr_scores'")
     conn.close()
-    win = MainWindow(str(model), str(gallery))
-    win.quiet_errors = True
-    qtbot.addWidget(win)
-    qtbot.waitUntil(lambda: win.engine is not None, timeout=20000)
+    win = _open_window(qtbot, model, gallery)
     assert win.reencode_action.isEnabled() and not win.engine.gallery.has_probabilities
     win.reencode_gallery()
     qtbot.waitUntil(lambda: win.engine is not None and win.engine.gallery.has_probabilities, timeout=30000)
@@ -267,10 +267,7 @@ def test_a_sharded_gallery_opens_searches_shows_details_and_exports(qtbot, small
     model, gallery = small_gallery
     shard_gallery(gallery, 3, tmp_path / "s", model)
     QSettings().setValue("cluster/address", "")  # shards searched in this process
-    win = MainWindow(str(model), str(tmp_path / "s"))
-    win.quiet_errors = True
-    qtbot.addWidget(win)
-    qtbot.waitUntil(lambda: win.engine is not None, timeout=20000)
+    win = _open_window(qtbot, model, tmp_path / "s")
     assert win.status_gallery.text() == "s: 8 crops" and not win.reencode_action.isEnabled()
     win.attributes.set_state("personalMale", REQUIRED)
     _wait_results(qtbot, win)
@@ -402,10 +399,7 @@ def test_timeline_of_a_video_gallery(qtbot, tmp_path):
 
     shutil.copytree(DEMO_GALLERY, tmp_path / "demo")
     shutil.copy(DEMO_GALLERY.parent / "vtest.avi", tmp_path / "vtest.avi")
-    win = MainWindow(str(default_model_path()), str(tmp_path / "demo"))
-    win.quiet_errors = True
-    qtbot.addWidget(win)
-    qtbot.waitUntil(lambda: win.engine is not None, timeout=30000)
+    win = _open_window(qtbot, default_model_path(), tmp_path / "demo", timeout=30000)
     win.attributes.set_state("carryingBackpack", REQUIRED)
     _wait_results(qtbot, win)
     tl = win.timeline
@@ -458,10 +452,7 @@ def test_moved_footage_is_asked_for_once_and_remembered(qtbot, tmp_path):
     moved = tmp_path / "archive"
     moved.mkdir()
     QSettings().setValue("footage/folders", [])
-    win = MainWindow(str(default_model_path()), str(tmp_path / "demo"))
-    win.quiet_errors = True
-    qtbot.addWidget(win)
-    qtbot.waitUntil(lambda: win.engine is not None, timeout=30000)
+    win = _open_window(qtbot, default_model_path(), tmp_path / "demo", timeout=30000)
     win.attributes.set_state("carryingBackpack", REQUIRED)
     _wait_results(qtbot, win)
     win.open_row(0)
@@ -484,10 +475,7 @@ def test_an_empty_gallery_says_so(qtbot, model_with_decoder, tmp_path):
 
     with Gallery.create(tmp_path / "empty", load_model(model_with_decoder)):
         pass
-    win = MainWindow(str(model_with_decoder), str(tmp_path / "empty"))
-    win.quiet_errors = True
-    qtbot.addWidget(win)
-    qtbot.waitUntil(lambda: win.engine is not None, timeout=20000)
+    win = _open_window(qtbot, model_with_decoder, tmp_path / "empty")
     win.attributes.set_state("personalMale", REQUIRED)
     _wait_results(qtbot, win)
     assert win.status_query.text() == "no hits: the gallery is empty" and win.results.rowCount() == 0
