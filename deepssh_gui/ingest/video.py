@@ -15,6 +15,8 @@ Trackers
 
 from __future__ import annotations
 
+import queue
+import threading
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
@@ -185,6 +187,7 @@ class DeepSortTracker:
 
         self.ds = DeepSort(max_age=max_age, n_init=2, embedder=None, max_cosine_distance=0.3)
         self.cv2 = import_cv2()
+        self._blas = _blas_controller()
 
     def _embed(self, frame, box) -> np.ndarray:
         x, y, w, h = box
@@ -202,7 +205,11 @@ class DeepSortTracker:
     def update(self, dets: list[Detection], frame: np.ndarray, frame_no: int) -> list[tuple[int, tuple]]:
         raw = [([*d.box], d.score, 0) for d in dets]
         embeds = [self._embed(frame, d.box) for d in dets]
-        tracks = self.ds.update_tracks(raw, embeds=embeds, frame=frame)
+        # DeepSORT's Kalman gating solves tiny (4 x 4) systems; a multi-threaded BLAS makes each
+        # call wait for a second core, 1.3 ms instead of microseconds when another process holds it
+        # (docs/gallery.md, "Ingest speed"). One thread for these calls only.
+        with self._blas.limit(limits=1, user_api="blas"):
+            tracks = self.ds.update_tracks(raw, embeds=embeds, frame=frame)
         out = []
         for t in tracks:
             if not t.is_confirmed() or t.time_since_update > 0:
@@ -211,6 +218,14 @@ class DeepSortTracker:
             l, tp, w, h = (det if det is not None else t.to_ltwh())
             out.append((int(t.track_id), (int(l), int(tp), int(w), int(h))))
         return out
+
+
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController
+
+    import scipy.linalg  # noqa: F401  (loaded first, so that the controller sees its BLAS)
+
+    return ThreadpoolController()
 
 
 def make_tracker(name: str):
@@ -229,6 +244,192 @@ def crop_quality(crop: np.ndarray, cv2) -> float:
     aspect = h / max(w, 1)
     shape = np.exp(-((aspect - 2.4) ** 2) / 2.0)
     return float(np.sqrt(h * w) * np.log1p(sharp) * shape)
+
+
+class DetectedFrames:
+    """Frames decoded on one worker thread and passed through the detector on another.
+
+    Decoding and background subtraction release the GIL, so they overlap with each other and
+    with tracking, crop scoring and encoding on the calling thread (docs/gallery.md, "Ingest
+    speed"). Iterating yields ``(frame_no, frame uint8 (H, W, 3) BGR, detections)`` for frames
+    from ``start_frame`` on, in order. The 50 frames before ``start_frame`` still feed the
+    detector's background model; earlier ones are only skipped. ``frames_read`` counts every
+    frame taken from the file. The capture is released when the iteration ends, also when it
+    is abandoned (cancel), and an error on a worker is raised on the calling thread.
+    """
+
+    _END = object()
+
+    def __init__(self, cap, detector: Callable[[np.ndarray], list[Detection]], start_frame: int = 0,
+                 ahead: int = 8) -> None:
+        self.cap, self.detector, self.start_frame = cap, detector, start_frame
+        self.frames_read = 0
+        # bounded queues: memory stays flat however long the video is
+        self._decoded: queue.Queue = queue.Queue(maxsize=ahead)
+        self._detected: queue.Queue = queue.Queue(maxsize=ahead)
+        self._stop = threading.Event()
+
+    def _put(self, q: queue.Queue, item) -> None:
+        while not self._stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def _get(self, q: queue.Queue):
+        while not self._stop.is_set():
+            try:
+                return q.get(timeout=0.1)
+            except queue.Empty:
+                continue
+        return self._END
+
+    def _decode(self) -> None:
+        try:
+            warm = max(0, self.start_frame - 50)
+            n = 0
+            while not self._stop.is_set():
+                if n < warm:
+                    if not self.cap.grab():
+                        break
+                else:
+                    ok, frame = self.cap.read()
+                    if not ok or frame is None:
+                        break
+                    self._put(self._decoded, (n, frame))
+                n += 1
+                self.frames_read = n
+            self._put(self._decoded, self._END)
+        except BaseException as exc:  # handed on to the calling thread, which raises it
+            self._put(self._decoded, exc)
+        finally:
+            self.cap.release()
+
+    def _detect(self) -> None:
+        try:
+            while True:
+                item = self._get(self._decoded)
+                if item is self._END or isinstance(item, BaseException):
+                    self._put(self._detected, item)
+                    return
+                n, frame = item
+                dets = self.detector(frame)  # every frame read updates the background model
+                if n >= self.start_frame:
+                    self._put(self._detected, (n, frame, dets))
+        except BaseException as exc:
+            self._put(self._detected, exc)
+
+    def __iter__(self) -> Iterator[tuple[int, np.ndarray, list[Detection]]]:
+        workers = [threading.Thread(target=f, name=f"deepssh-video-{f.__name__.strip('_')}", daemon=True)
+                   for f in (self._decode, self._detect)]
+        for w in workers:
+            w.start()
+        try:
+            while True:
+                item = self._get(self._detected)
+                if item is self._END:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            self._stop.set()
+            for w in workers:
+                w.join()
+
+
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController
+
+    import scipy.linalg  # noqa: F401  (loaded first, so that the controller sees its BLAS)
+
+    return ThreadpoolController()
+
+
+def make_tracker(name: str):
+    if name == "deepsort":
+        return DeepSortTracker()
+    if name == "iou":
+        return IouTracker()
+    raise ValueError(f"unknown tracker {name!r}: use deepsort or iou")
+
+
+def crop_quality(crop: np.ndarray, cv2) -> float:
+    """Bigger, sharper, person-shaped crops score higher."""
+    h, w = crop.shape[:2]
+    gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    sharp = float(cv2.Laplacian(gray, cv2.CV_32F).var())
+    aspect = h / max(w, 1)
+    shape = np.exp(-((aspect - 2.4) ** 2) / 2.0)
+    return float(np.sqrt(h * w) * np.log1p(sharp) * shape)
+
+
+class DetectedFrames:
+    """Frames read and passed through the detector on a worker thread, a few frames ahead.
+
+    Decoding and background subtraction release the GIL, so on two cores they overlap with
+    tracking, crop scoring and encoding (docs/gallery.md, "Ingest speed"). Iterating yields
+    ``(frame_no, frame uint8 (H, W, 3) BGR, detections)`` for frames from ``start_frame`` on,
+    in order. The 50 frames before ``start_frame`` still feed the detector's background model;
+    earlier ones are only skipped. ``frames_read`` counts every frame taken from the file.
+    The capture is released when the iteration ends, also when it is abandoned (cancel).
+    """
+
+    _END = object()
+
+    def __init__(self, cap, detector: Callable[[np.ndarray], list[Detection]], start_frame: int = 0,
+                 ahead: int = 8) -> None:
+        self.cap, self.detector, self.start_frame = cap, detector, start_frame
+        self.frames_read = 0
+        self._q: queue.Queue = queue.Queue(maxsize=ahead)  # bounded: memory stays flat on long videos
+        self._stop = threading.Event()
+
+    def _put(self, item) -> None:
+        while not self._stop.is_set():
+            try:
+                self._q.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def _read(self) -> None:
+        try:
+            warm = max(0, self.start_frame - 50)
+            while not self._stop.is_set():
+                n = self.frames_read
+                if n < warm:
+                    if not self.cap.grab():
+                        break
+                    self.frames_read = n + 1
+                    continue
+                ok, frame = self.cap.read()
+                if not ok or frame is None:
+                    break
+                dets = self.detector(frame)  # every frame read updates the background model
+                self.frames_read = n + 1
+                if n >= self.start_frame:
+                    self._put((n, frame, dets))
+            self._put(self._END)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            self._put(exc)
+        finally:
+            self.cap.release()
+
+    def __iter__(self) -> Iterator[tuple[int, np.ndarray, list[Detection]]]:
+        worker = threading.Thread(target=self._read, name="deepssh-video-reader", daemon=True)
+        worker.start()
+        try:
+            while True:
+                item = self._q.get()
+                if item is self._END:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            self._stop.set()
+            worker.join()
 
 
 def iter_video_tracks(path: str, detector: str = "mog2", tracker: str = "deepsort", best_per_track: int = 3,
@@ -255,21 +456,9 @@ def iter_video_tracks(path: str, detector: str = "mog2", tracker: str = "deepsor
     best: dict[int, list[TrackCrop]] = {}
     seen: dict[int, int] = {}  # track -> frames seen
     last_seen: dict[int, int] = {}
-    frame_no = -1
-    warm = max(0, start_frame - 50)
-    while True:
+    frames = DetectedFrames(cap, det, start_frame)
+    for frame_no, frame, dets in frames:
         check_cancel(cancel)
-        if frame_no + 1 < warm:
-            cap.grab()
-            frame_no += 1
-            continue
-        ok, frame = cap.read()
-        if not ok or frame is None:
-            break
-        frame_no += 1
-        dets = det(frame)
-        if frame_no < start_frame:
-            continue
         H, W = frame.shape[:2]
         for tid, (x, y, w, h) in trk.update(dets, frame, frame_no):
             x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
@@ -299,8 +488,7 @@ def iter_video_tracks(path: str, detector: str = "mog2", tracker: str = "deepsor
             yield frame_no, done, False
         if frame_no % 10 == 0:
             progress(frame_no + 1, max(rep.frames_expected, frame_no + 1), f"{rep.tracks} tracks")
-    rep.frames_read = frame_no + 1
-    cap.release()
+    rep.frames_read = frames.frames_read
     if rep.frames_expected and rep.frames_read < rep.frames_expected:
         rep.damaged = True
         rep.notes.append(f"read {rep.frames_read} of {rep.frames_expected} frames: the file is truncated or "

@@ -6,7 +6,7 @@ import pytest
 from deepssh_gui.search.gallery import Gallery
 from deepssh_gui.common.imageio import import_cv2
 from deepssh_gui.ingest.build import build_from_video
-from deepssh_gui.ingest.video import IouTracker, VideoReport, iter_video_tracks
+from deepssh_gui.ingest.video import DetectedFrames, IouTracker, VideoReport, iter_video_tracks
 from tests.conftest import VIDEO, need
 
 
@@ -120,3 +120,64 @@ def test_user_onnx_detector_through_cv2_dnn(tmp_path):
     x, y, w, h = found[0].box
     assert (x, y, w, h) == (270, 146, 100, 187)  # scaled back to the 640x480 frame
     assert found[0].score == pytest.approx(0.855, abs=1e-3)
+
+
+class _FakeCapture:
+    """A capture of ``n`` numbered 4x4 frames that records grabs, reads and release."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.pos, self.read_calls, self.released = n, 0, 0, False
+
+    def grab(self) -> bool:
+        self.pos += 1
+        return self.pos <= self.n
+
+    def read(self):
+        self.read_calls += 1
+        self.pos += 1
+        if self.pos > self.n:
+            return False, None
+        return True, np.full((4, 4, 3), self.pos - 1, np.uint8)
+
+    def release(self) -> None:
+        self.released = True
+
+
+def test_detected_frames_in_order_from_the_start_frame():
+    seen = []
+
+    def detector(frame):
+        seen.append(int(frame[0, 0, 0]))  # the background model sees the 50 frames before the start
+        return []
+
+    cap = _FakeCapture(120)
+    frames = DetectedFrames(cap, detector, start_frame=80, ahead=2)
+    got = [(n, int(f[0, 0, 0])) for n, f, _ in frames]
+    assert got == [(n, n) for n in range(80, 120)]
+    assert seen == list(range(30, 120))
+    assert cap.read_calls == 91  # 90 frames and the failed read at the end
+    assert frames.frames_read == 120 and cap.released
+
+
+def test_detector_error_is_raised_on_the_calling_thread():
+    def detector(frame):
+        if frame[0, 0, 0] == 5:
+            raise RuntimeError("detector broke on frame 5")
+        return []
+
+    cap = _FakeCapture(50)
+    with pytest.raises(RuntimeError, match="frame 5"):
+        for _ in DetectedFrames(cap, detector, ahead=2):
+            pass
+    assert cap.released
+
+
+def test_abandoned_iteration_stops_the_workers():
+    import threading
+
+    cap = _FakeCapture(10_000)
+    it = iter(DetectedFrames(cap, lambda f: [], ahead=2))
+    next(it)
+    it.close()  # what a cancelled ingest does
+    assert cap.released and cap.read_calls < 100
+    assert not [t for t in threading.enumerate() if t.name.startswith("deepssh-video-")]
