@@ -252,7 +252,7 @@ LUT_MIN_ITEMS = 100_000  # from here OpenCV's table lookup pays for importing it
 
 
 def _lookup(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """``table[codes]`` for a ``float32 (256,)`` table and ``uint8 (N,)`` bytes, exactly.
+    """``table[codes]`` for a ``(256,)`` table (float32 or uint16) and ``uint8 (N,)`` bytes, exactly.
 
     For large galleries OpenCV's ``LUT`` (no index widening to int64) is about 4x numpy's
     ``take`` at 10^6 items; both give the same floats, so rankings do not depend on the path.
@@ -289,3 +289,68 @@ def score_probability(query: AttributeQuery, logits: np.ndarray) -> ProbabilityS
     for t in query.terms[1:]:
         np.subtract(nll, _term_log_p(t, logits), out=nll)
     return ProbabilityScores(nll, query, logits)
+
+
+# ----------------------------------------------------------------------------- candidate bound
+
+PRUNE_MIN_ITEMS = 50_000  # below this the full float pass is already cheap
+_BOUND_LIMIT = 60_000  # integer bounds are summed in uint16
+
+
+def _byte_parts(query: AttributeQuery) -> list[tuple[int, np.ndarray]] | None:
+    """``-log P(query)`` as a sum of per-byte tables ``[(attribute, float32 (256,))]``: a required
+    attribute adds ``-log p``, an excluded one (or each alternative of ``not a|b``) ``-log(1 - p)``.
+    None when a term is not such a sum (a required ``a|b``)."""
+    from ..model.calibration import LOG_NOT_P, LOG_P
+
+    parts = []
+    for t in query.terms:
+        if t.negated:
+            parts += [(i, -LOG_NOT_P) for i in t.attrs]
+        elif len(t.attrs) == 1:
+            parts.append((t.attrs[0], -LOG_P))
+        else:
+            return None
+    return parts
+
+
+def probability_candidates(query: AttributeQuery, logits: np.ndarray, k: int, *, attr_weight: float = 1.0,
+                           photo: np.ndarray | None = None, photo_weight: float = 0.0,
+                           photo_max: int = 0) -> np.ndarray | None:
+    """Rows ``int64 (M,)``, ascending, holding every item of the exact top ``k`` (ties included) of
+    ``photo_weight * photo + attr_weight * nll``; None where no bound applies (a small gallery, a
+    required ``a|b`` term, or a bound that does not fit 16 bits), and the caller scores everything.
+
+    Every per-byte table value is rounded down to whole units, which gives each item an integer
+    lower bound ``L`` with ``L <= score / unit < L + parts`` (``parts`` roundings; with a photo the
+    unit is one photo bit, so that part is exact). The k items with the smallest ``L`` score below
+    ``(theta + parts) * unit``, ``theta`` being the k-th smallest ``L``, so every item of the top k
+    has ``L < theta + parts``. One unit more absorbs float32 rounding. The survivors are then
+    scored exactly as before, so the ranking is the one the full pass gives, at a fraction of
+    the float passes over N (docs/gallery.md, "Hybrid queries").
+
+    ``photo`` is ``int32 (N,)`` Hamming distances at most ``photo_max``; ``logits`` ``uint8 (A, N)``.
+    """
+    n = logits.shape[1]
+    parts = _byte_parts(query)
+    if parts is None or not parts or n < PRUNE_MIN_ITEMS or k * 100 > n or attr_weight <= 0:
+        return None
+    top = attr_weight * sum(float(tab.max()) for _, tab in parts)
+    if photo is not None:
+        if photo_weight <= 0:
+            return None
+        unit = photo_weight
+        if photo_max + top / unit + len(parts) > _BOUND_LIMIT:
+            return None
+    else:
+        unit = top / _BOUND_LIMIT
+    bound = None
+    for i, tab in parts:
+        q = np.floor(tab.astype(np.float64) * (attr_weight / unit)).astype(np.uint16)
+        v = _lookup(q, logits[i])
+        if bound is None and photo is not None:
+            bound = np.add(photo, v, out=v, casting="unsafe")  # fits: checked against the limit above
+        else:
+            bound = v if bound is None else np.add(bound, v, out=bound)
+    theta = int(np.partition(bound, k - 1)[k - 1])
+    return np.flatnonzero(bound <= theta + len(parts))

@@ -27,7 +27,8 @@ from ..common.threads import faiss_threads, search_threads
 from ..model.decoder import AttributeColumns, Decoder
 from ..model.layout import hamming
 from ..model.calibration import MAX_TERM_NLL
-from .query import AttributeQuery, ProbabilityScores, TermScores, score_probability, score_terms
+from .query import (AttributeQuery, ProbabilityScores, TermScores, probability_candidates, score_probability,
+                    score_terms)
 
 DEFAULT_HYBRID_ALPHA = 0.5
 
@@ -172,18 +173,26 @@ def rank_codes(codes: np.ndarray, decoder: Decoder | None, *,
     photo = photo_distances(probe, codes) if probe is not None else None
     if query and cols is None:
         cols = AttributeColumns.from_codes(codes, decoder.layout)
-    probs = score_probability(query, logits) if query and logits is not None else None
+    probs = None
     scale = 1.0
-    if probs is not None:
+    if query and logits is not None:
         # ranked by probability: the bits' masked distances only explain the hits, so they are
         # computed for the top k rows alone, not for every item
+        w_photo = np.float32((1 - alpha) / nbits)
+        w_attr = np.float32(alpha / (len(query.terms) * MAX_TERM_NLL)) if photo is not None else np.float32(1)
+        cand = probability_candidates(query, logits, k, attr_weight=float(w_attr), photo=photo,
+                                      photo_weight=float(w_photo), photo_max=nbits)
+        probs = score_probability(query, logits if cand is None else _columns(logits, query, cand))
         if photo is None:
             score = probs.nll
         else:  # (1 - a) * photo / nbits + a * nll / (T * MAX_TERM_NLL), in place: fewer passes over N
-            score = photo.astype(np.float32)
-            score *= np.float32((1 - alpha) / nbits)
-            score += probs.nll * np.float32(alpha / (len(query.terms) * MAX_TERM_NLL))
-        idx = top_k(score, k)
+            score = (photo if cand is None else photo[cand]).astype(np.float32)
+            score *= w_photo
+            score += probs.nll * w_attr
+        pos = top_k(score, k)  # candidates are in id order, so ties still break by id
+        idx = pos if cand is None else cand[pos]
+        probs = _rows_of(probs, pos)
+        score_at = score[pos]
         scores = score_terms(query, cols.take(idx), decoder)
         rows = np.arange(len(idx))
     else:
@@ -202,19 +211,28 @@ def rank_codes(codes: np.ndarray, decoder: Decoder | None, *,
             score = photo if photo is not None else attr
         idx = top_k(score, k)
         rows = idx
-    why = explain_rows(scores, rows, None if probs is None else _rows_of(probs, idx)) if scores is not None \
-        else [()] * len(idx)
+        score_at = score[idx]
+    why = explain_rows(scores, rows, probs) if scores is not None else [()] * len(idx)
     attr_at = scores.total[rows] if scores is not None else None
-    return [Hit(int(i), r + 1, float(score[i]) * scale,
+    return [Hit(int(i), r + 1, float(score_at[r]) * scale,
                 None if photo is None else int(photo[i]),
                 None if attr_at is None else int(attr_at[r]), why[r],
-                None if probs is None else float(np.exp(-np.float64(probs.nll[i]))))
+                None if probs is None else float(np.exp(-np.float64(probs.nll[r]))))
             for r, i in enumerate(idx)]
 
 
 def _rows_of(probs: ProbabilityScores, idx: np.ndarray) -> ProbabilityScores:
     """The probability scores of the items at ``idx`` only (aligned with the explained rows)."""
     return ProbabilityScores(probs.nll[idx], probs.query, probs.logits[:, idx])
+
+
+def _columns(logits: np.ndarray, query: AttributeQuery, cols: np.ndarray) -> np.ndarray:
+    """``logits[:, cols]`` for the attributes the query reads; the other rows stay unset (never read)."""
+    out = np.empty((logits.shape[0], len(cols)), dtype=logits.dtype)
+    for i in {i for t in query.terms for i in t.attrs}:
+        out[i] = logits[i, cols]
+    return out
+
 
 
 def rank_labels(hits: list[Hit]) -> list[str]:

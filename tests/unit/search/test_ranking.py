@@ -116,3 +116,59 @@ def test_top_k_of_float_scores_is_a_stable_sort_even_on_the_sampled_path(seed):
         assert top_k(s, k).tolist() == np.argsort(s, kind="stable")[:k].tolist()
     worst_first = np.sort(s)[::-1].copy()  # the sample's threshold may be passed by too few: full partition
     assert top_k(worst_first, 20).tolist() == np.argsort(worst_first, kind="stable")[:20].tolist()
+
+
+def _probability_gallery(n, seed, levels):
+    """``n`` codes with many duplicates and logit bytes drawn from ``levels`` values (ties)."""
+    rng = np.random.default_rng(seed)
+    dec = _decoder()
+    base = pack_bits(rng.random((n // 8, dec.layout.nbits)) > 0.5)
+    codes = base[rng.integers(0, len(base), n)]
+    logits = rng.choice(np.linspace(0, 255, levels).astype(np.uint8), size=(len(PETA), n))
+    return dec, codes, logits
+
+
+@pytest.mark.parametrize("seed,levels,text,alpha", [
+    (0, 256, "carryingBackpack, personalMale, not accessoryHat", 0.5),
+    (1, 4, "carryingBackpack, not accessoryHat|accessoryMuffler", 0.5),
+    (2, 3, "personalMale", 0.3),
+    (3, 256, "not upperBodyBlack, lowerBodyTrousers", 0.9),
+    (4, 5, "lowerBody:dark, carryingBackpack", 0.5),  # a required OR: no bound, the full pass
+])
+@pytest.mark.parametrize("hybrid", [False, True])
+def test_bounded_probability_ranking_equals_the_full_pass(monkeypatch, seed, levels, text, alpha, hybrid):
+    import deepssh_gui.search.query as query_mod
+    import deepssh_gui.search.ranking as ranking_mod
+
+    dec, codes, logits = _probability_gallery(60_000, seed, levels)
+    q = parse_query(text, PETA)
+    probe = codes[7] if hybrid else None
+    pruned = []
+
+    def spy(*a, **kw):
+        cand = query_mod.probability_candidates(*a, **kw)
+        pruned.append(cand is not None and len(cand) < len(codes))
+        return cand
+
+    for k in (1, 20, 200):
+        monkeypatch.setattr(ranking_mod, "probability_candidates", spy)
+        fast = rank_codes(codes, dec, probe=probe, query=q, k=k, alpha=alpha, logits=logits)
+        monkeypatch.setattr(query_mod, "PRUNE_MIN_ITEMS", 10**9)  # every item scored in float
+        full = rank_codes(codes, dec, probe=probe, query=q, k=k, alpha=alpha, logits=logits)
+        monkeypatch.undo()
+        assert fast == full
+    assert pruned[0::2] == [":dark" not in text] * 3  # the bound was used
+    assert pruned[1::2] == [False] * 3  # and the reference pass scored everything
+
+
+def test_candidates_hold_every_item_as_good_as_the_kth():
+    from deepssh_gui.search.query import probability_candidates, score_probability
+
+    dec, codes, logits = _probability_gallery(80_000, 5, 256)
+    q = parse_query("carryingBackpack, not accessoryHat|personalMale", PETA)
+    nll = score_probability(q, logits).nll
+    for k in (1, 5, 50):
+        cand = probability_candidates(q, logits, k)
+        kth = np.sort(nll)[k - 1]
+        assert set(np.flatnonzero(nll <= kth)) <= set(cand.tolist())
+        assert len(cand) < len(nll) // 10  # the bound prunes: it is not "everything"
