@@ -33,7 +33,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
     else:
         from ..evaluate.bench import run_bench
 
-        res = run_bench(args.n, args.bits, args.queries, progress=bar, with_ivf=args.ivf)
+        base = _encoded_codes(args.ivf_codes) if args.ivf_codes else None
+        res = run_bench(args.n, args.bits, args.queries, progress=bar, with_ivf=args.ivf or base is not None,
+                        ivf_base=base)
         bar.close()
     if args.json:
         print(json.dumps(res, indent=1))
@@ -44,6 +46,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
             if k != "latency":
                 print(f"{k}: {v}")
     return 0
+
+
+def _encoded_codes(path: str):
+    """The ``codes`` array of a ``deepssh encode`` output, read without pickle."""
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            codes = z["codes"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise DeepSSHError(f"{path!r} is not a `deepssh encode` output with a codes array ({exc})") from None
+    if codes.dtype != np.uint8 or codes.ndim != 2 or not len(codes):
+        raise DeepSSHError(f"{path!r}: codes must be a non-empty uint8 (N, nbits/8) array, got {codes.dtype} {codes.shape}")
+    return codes
 
 
 def _run_measured(cmd: list[str]) -> tuple[float, float]:
@@ -95,6 +111,8 @@ def register(sub) -> None:
     bn.add_argument("--bits", type=int, default=256)
     bn.add_argument("--queries", type=int, default=50)
     bn.add_argument("--ivf", action="store_true", help="also build an IVF index and report its recall vs flat")
+    bn.add_argument("--ivf-codes", metavar="CODES.npz",
+                    help="IVF recall on noisy copies of these encoded crops (a `deepssh encode` output; implies --ivf)")
     bn.add_argument("--json", action="store_true")
     add_cluster_args(bn)
     bn.add_argument("--shards", type=positive_int, help="with a cluster: shards of the synthetic codes (default: one per worker)")
