@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 
+from ..common.errors import DeepSSHError
 from ..common.paths import DEMO_CROPS, DEMO_GALLERY, default_model_path
 from .args import add_cluster_args, positive_int
 

@@ -171,3 +171,18 @@ def test_exif_orientation_is_applied(tmp_path):
     Image.fromarray(np.rot90(upright)).save(tmp_path / "sideways.png", exif=exif)
     a, b = read_rgb(tmp_path / "upright.png"), read_rgb(tmp_path / "sideways.png")
     assert a.shape == b.shape == (64, 32, 3) and np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("content,why", [
+    (b"not a zip", "is not a `deepssh encode` output"),
+    ("floats", "codes must be a non-empty uint8"),
+])
+def test_bench_ivf_codes_must_be_an_encode_output(tmp_path, content, why):
+    path = tmp_path / "codes.npz"
+    if content == "floats":
+        np.savez(path, codes=np.zeros((4, 32), np.float32))
+    else:
+        path.write_bytes(content)
+    r = subprocess.run([sys.executable, "-m", "deepssh_gui.cli", "bench", "--n", "100", "--ivf-codes", str(path)],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and why in r.stderr
