@@ -41,9 +41,9 @@ from . import audit
 
 GALLERY_FORMAT_VERSION = 1
 # Above this many items the gallery uses a FAISS IndexBinaryIVF (approximate, sub-linear)
-# instead of IndexBinaryFlat; `deepssh bench --index ivf` reports its recall against flat.
+# instead of IndexBinaryFlat; `deepssh bench --ivf` reports its recall against flat.
 IVF_THRESHOLD = int(os.environ.get("DEEPSSH_IVF_THRESHOLD", 5_000_000))
-IVF_NPROBE = 128  # recall@20 0.995 on clustered codes at 5M (docs/gallery.md, "IVF"); 32 gave 0.845
+IVF_NPROBE = 128  # recall@20 0.995 on clustered codes at 5M; 32 gave 0.845 (docs/gallery.md, "IVF for huge galleries")
 CODES_NAME = "codes.npy"
 DB_NAME = "gallery.sqlite"
 INDEX_NAME = "index.faiss"
@@ -794,7 +794,7 @@ def is_flat(index) -> bool:
 
 
 def build_binary_index(codes: np.ndarray, nbits: int, ivf: bool = False):
-    """IndexBinaryFlat (exact), or IndexBinaryIVF for huge galleries (docs/gallery.md, "IVF").
+    """IndexBinaryFlat (exact), or IndexBinaryIVF for huge galleries (docs/gallery.md, "IVF for huge galleries").
 
     The IVF index has ``sqrt(N) / 4`` lists (559 at 5M codes; with ``IVF_NPROBE`` = 128 a query
     scans about 23% of the gallery, less as it grows), trained with 10 k-means iterations on

@@ -327,7 +327,7 @@ def probability_candidates(query: AttributeQuery, logits: np.ndarray, k: int, *,
     ``(theta + parts) * unit``, ``theta`` being the k-th smallest ``L``, so every item of the top k
     has ``L < theta + parts``. One unit more absorbs float32 rounding. The survivors are then
     scored exactly as before, so the ranking is the one the full pass gives, at a fraction of
-    the float passes over N (docs/gallery.md, "Hybrid queries").
+    the float passes over N (docs/gallery.md, "Bounded probability ranking").
 
     ``photo`` is ``int32 (N,)`` Hamming distances at most ``photo_max``; ``logits`` ``uint8 (A, N)``.
     """

@@ -234,7 +234,6 @@ def _columns(logits: np.ndarray, query: AttributeQuery, cols: np.ndarray) -> np.
     return out
 
 
-
 def rank_labels(hits: list[Hit]) -> list[str]:
     """How each hit's rank is shown: hits with equal scores share the first one's rank with "="
     (scores 1, 2, 2, 3 -> "1", "2=", "2=", "4"), so a tie never looks like an order."""
