@@ -59,7 +59,8 @@ def _encoded_codes(path: str):
     except (OSError, ValueError, KeyError) as exc:
         raise DeepSSHError(f"{path!r} is not a `deepssh encode` output with a codes array ({exc})") from None
     if codes.dtype != np.uint8 or codes.ndim != 2 or not len(codes):
-        raise DeepSSHError(f"{path!r}: codes must be a non-empty uint8 (N, nbits/8) array, got {codes.dtype} {codes.shape}")
+        raise DeepSSHError(f"{path!r}: codes must be a non-empty uint8 (N, nbits/8) array, "
+                           f"got {codes.dtype} {codes.shape}")
     return codes
 
 
