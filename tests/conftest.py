@@ -14,7 +14,7 @@ PETA_ROOT = SHARED / "data" / "peta"
 MARKET_MAT = SHARED / "data" / "market1501-attribute" / "market_attribute.mat"
 DUKE_MAT = SHARED / "data" / "dukemtmc-attribute" / "duke_attribute.mat"
 VIDEO = SHARED / "data" / "video" / "vtest.avi"
-SHIPPED_MODEL = ROOT / "models" / "deepssh_mix_ibn_512.pt"
+SHIPPED_MODEL = ROOT / "models" / "deepssh_mix_ibn_512_192.pt"
 
 
 def need(path: Path) -> Path:
