@@ -141,19 +141,15 @@ def ivf_recall(codes: np.ndarray, probes: np.ndarray, nbits: int, k: int = 20) -
 
 def _finalize_s(root: Path, ivf: bool) -> float:
     """Seconds to rebuild a gallery's derived files (index, columns) from its database."""
-    from ..search import gallery as gallery_mod
+    from ..search.gallery import Gallery
 
-    saved = gallery_mod.IVF_THRESHOLD
-    gallery_mod.IVF_THRESHOLD = 0 if ivf else 1 << 62
+    g = Gallery.open(root)
     try:
-        g = gallery_mod.Gallery.open(root)
         t0 = time.perf_counter()
-        g.finalize()
-        s = time.perf_counter() - t0
-        g.close()
-        return s
+        g.finalize(ivf=ivf)
+        return time.perf_counter() - t0
     finally:
-        gallery_mod.IVF_THRESHOLD = saved
+        g.close()
 
 
 def run_bench(n: int = 1_000_000, nbits: int = 256, queries: int = 50, seed: int = 0,

@@ -445,11 +445,14 @@ class Gallery:
         self._codes = self._segments = self._index = self._logits = None
         self._generation = self.generation()
 
-    def finalize(self) -> None:
-        """Rebuild the derived index and segment files from the database (atomically)."""
+    def finalize(self, ivf: bool | None = None) -> None:
+        """Rebuild the derived index and segment files from the database (atomically).
+
+        ``ivf`` forces the index kind; None (the default) picks IVF from ``IVF_THRESHOLD`` items.
+        """
         self._writable()
         codes = self._read_codes()
-        self._write_derived(codes)
+        self._write_derived(codes, ivf)
         self._logits = None
         if self.has_probabilities:
             self._write_logits()
@@ -537,8 +540,8 @@ class Gallery:
         buf = b"".join(r[0] for r in self.conn.execute("SELECT code FROM items ORDER BY id"))
         return np.frombuffer(buf, dtype=np.uint8).reshape(n, self.layout.nbytes).copy()
 
-    def _write_derived(self, codes: np.ndarray) -> None:
-        index = build_binary_index(codes, self.layout.nbits, ivf=len(codes) >= IVF_THRESHOLD)
+    def _write_derived(self, codes: np.ndarray, ivf: bool | None = None) -> None:
+        index = build_binary_index(codes, self.layout.nbits, ivf=len(codes) >= IVF_THRESHOLD if ivf is None else ivf)
         if not is_flat(index):
             # an IVF index scatters codes into lists: keep them in row order for masked queries
             buf = io.BytesIO()
