@@ -136,7 +136,7 @@ def cmd_bits_table(args: argparse.Namespace) -> int:
 def register(sub) -> None:
     v = sub.add_parser("evaluate", help="retrieval, attribute and semantic-query evaluation with baselines")
     v.add_argument("--model", default=str(default_model_path()))
-    v.add_argument("--dataset", default="peta", choices=["peta", "market1501", "dukemtmc", "cuhk03"])
+    v.add_argument("--dataset", default="peta", choices=["peta", "market1501", "dukemtmc", "cuhk03", "cuhk01"])
     v.add_argument("--root", required=True)
     v.add_argument("--subsets")
     v.add_argument("--split", default="val", choices=["val", "train", "all"],

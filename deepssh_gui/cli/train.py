@@ -20,6 +20,31 @@ def _pk(text: str) -> tuple[int, int]:
     return p, k
 
 
+def _blocks(text: str | None) -> tuple[int, ...]:
+    """``"3,6,10"`` -> ``(3, 6, 10)``; None or empty -> ``()``."""
+    try:
+        return tuple(int(x) for x in text.split(",") if x.strip()) if text else ()
+    except ValueError:
+        raise DeepSSHError(f"expected comma-separated backbone block indices such as 2,4, got {text!r}") from None
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX), from /proc/cpuinfo."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            flags = next((line for line in f if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_precision(choice: str, device: str) -> str:
+    """``auto`` -> ``bf16`` on CUDA or a CPU with native bfloat16, else ``fp32``."""
+    if choice != "auto":
+        return choice
+    return "bf16" if device.startswith("cuda") or cpu_has_bf16() else "fp32"
+
+
 def _training_data(args: argparse.Namespace):
     """The main dataset less ``--exclude-subsets``, plus every ``--extra NAME=ROOT`` (identity-only sources)."""
     import numpy as np
@@ -62,9 +87,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                       backbone_weights=args.backbone_weights, input_hw=args.input_size, epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, seed=args.seed, threads=args.threads,
                       max_steps_per_epoch=args.max_steps, device=args.device, val_every=args.val_every, freeze_blocks=args.freeze_blocks,
-                      ibn_after=tuple(int(x) for x in args.ibn_after.split(",")) if args.ibn_after else (),
+                      ibn_after=_blocks(args.ibn_after),
                       color_jitter=args.color_jitter, pk=args.pk or (0, 0), w_triplet=args.w_triplet,
-                      w_sim=args.w_sim,
+                      w_sim=args.w_sim, stripes=args.stripes,
+                      mixstyle_after=_blocks(args.mixstyle_after), extra_labelled=args.extra_labelled,
+                      precision=resolve_precision(args.precision, args.device), channels_last=not args.no_channels_last,
                       command=command_line())
     bar = TqdmProgress("train", unit="step")
     try:
@@ -96,19 +123,29 @@ def cmd_fit_decoder(args: argparse.Namespace) -> int:
 def register(sub) -> None:
     register_export_onnx(sub)
     register_calibrate(sub)
+    register_fit_thresholds(sub)
     t = sub.add_parser("train", help="train a DeepSSH hashing model")
     t.add_argument("--dataset", default="peta", choices=["peta", "market1501", "dukemtmc"])
     t.add_argument("--root", required=True, help="dataset root folder")
     t.add_argument("--subsets", help="comma-separated PETA subsets (default: all present)")
     t.add_argument("--exclude-subsets", help="comma-separated subsets left out (leave-domain-out training)")
     t.add_argument("--extra", action="append", metavar="NAME=ROOT",
-                   help="another source with the same schema or identities only, e.g. cuhk03=DIR (repeatable)")
+                   help="another source with the same schema or identities only, e.g. cuhk03=DIR or cuhk01=DIR (repeatable)")
     t.add_argument("--ibn-after", help="backbone block indices followed by half instance norm, e.g. 3,6,10")
     t.add_argument("--color-jitter", type=float, default=0.0, help="brightness/contrast/saturation jitter, e.g. 0.3")
     t.add_argument("--pk", type=_pk, help="identity-balanced batches of P identities x K images, e.g. 12x4")
     t.add_argument("--w-triplet", type=float, default=0.0, help="weight of the batch-hard triplet loss (needs --pk)")
     t.add_argument("--w-sim", type=float, default=0.0,
                    help="weight of the loss that makes code affinities follow the float feature's cosines")
+    t.add_argument("--stripes", type=int, default=0,
+                   help="region pooling: also pool this many horizontal stripes for the heads (0 = global only; 2 = "
+                        "upper and lower body)")
+    t.add_argument("--mixstyle-after", help="backbone blocks followed by MixStyle while training, e.g. 2,4")
+    t.add_argument("--extra-labelled", action="store_true",
+                   help="fill the non-P x K part of each batch with attribute-labelled crops only")
+    t.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
+                   help="bf16 autocast for the backbone (auto: where the CPU or GPU computes bf16 natively)")
+    t.add_argument("--no-channels-last", action="store_true", help="keep the plain NCHW memory layout")
     t.add_argument("--freeze-blocks", type=int, default=4, help="leading backbone blocks kept at ImageNet weights")
     t.add_argument("--bits", type=int, default=256, help="code length, 128-2048, multiple of 8")
     t.add_argument("--bits-per-attr", type=int, default=None)
@@ -187,3 +224,57 @@ def register_export_onnx(sub) -> None:
     o = sub.add_parser("export-onnx", help="add the ONNX graph to model files written before DeepSSH stored one")
     o.add_argument("--model", nargs="+", required=True, help="model file(s) to upgrade in place")
     o.set_defaults(func=cmd_export_onnx)
+
+
+def cmd_fit_thresholds(args: argparse.Namespace) -> int:
+    """Write a copy of a model whose attribute bits decide at thresholds fitted on validation identities."""
+    import os
+
+    import numpy as np
+
+    from ..common.progress import TqdmProgress
+    from ..learn.calibrate import calibrate
+    from ..learn.checkpoint import load_model, save_model, to_numpy_meta
+    from ..learn.datasets.split import split_train_val
+    from ..learn.encode import attribute_logits
+    from ..learn.thresholds import balanced_accuracy_thresholds, shift_attribute_bias
+    from ..learn.train import fit_decoder, preload_images
+
+    if os.path.abspath(args.out) == os.path.abspath(args.model):
+        raise DeepSSHError("--out must name a new file: the thresholded model has other weights and another hash")
+    model = load_model(args.model)
+    data = labelled_data(args, model)
+    train_set, val_set = split_train_val(data, args.val_fraction)
+    if not len(val_set) or not (val_set.labels >= 0).any():
+        raise DeepSSHError("no labelled validation identities to fit thresholds on")
+    bar = TqdmProgress("decode images")
+    val_images, vok = preload_images(val_set.paths, model.config.input_hw, bar)
+    tr_images, tok = preload_images(train_set.paths, model.config.input_hw, bar)
+    bar.close()
+    val_set, val_images = val_set.subset(vok), val_images[vok]
+    train_set, tr_images = train_set.subset(tok), tr_images[tok]
+    t, before, after = balanced_accuracy_thresholds(attribute_logits(model.net, val_images), val_set.labels)
+    shift_attribute_bias(model.net, t)
+    decoder, dec_summary = fit_decoder(model.net, tr_images, train_set.labels)
+    cal, cal_summary = calibrate(model.net, val_set, val_images)
+    summary = {"fitted_on": int(len(val_set)), "mean_abs_threshold": round(float(np.abs(t).mean()), 4),
+               "val_mA_at_0": round(float(np.nanmean(before)), 4), "val_mA_fitted": round(float(np.nanmean(after)), 4),
+               "thresholds": {n: round(float(x), 3) for n, x in zip(model.schema.names, t)}}
+    meta = dict(model.meta, decoder=dec_summary, calibration=dict(cal_summary, command=command_line()),
+                thresholds=dict(summary, base_model=model.hash, command=command_line()))
+    meta.pop("previous_hashes", None)  # other weights: galleries of the base model must not open with it
+    h = save_model(args.out, model.net, model.schema, to_numpy_meta(meta), decoder, calibration=cal)
+    print(json.dumps({k: v for k, v in summary.items() if k != "thresholds"} | {"out": args.out, "hash": h}))
+    return 0
+
+
+def register_fit_thresholds(sub) -> None:
+    f = sub.add_parser("fit-thresholds", help="per-attribute decision thresholds fitted on validation identities "
+                                              "(writes a new model)")
+    f.add_argument("--model", required=True)
+    f.add_argument("--dataset", default="peta", choices=["peta", "market1501", "dukemtmc"])
+    f.add_argument("--root", required=True)
+    f.add_argument("--subsets")
+    f.add_argument("--val-fraction", type=float, default=0.2)
+    f.add_argument("--out", required=True, help="the new model file")
+    f.set_defaults(func=cmd_fit_thresholds)

@@ -84,7 +84,8 @@ def save_model(path: str | os.PathLike, net: DeepSSHNet, schema: AttributeSchema
     The decoder and the calibration are stored beside the weights but are not part of the
     model hash: refitting them does not invalidate galleries.
     """
-    state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+    # contiguous copies: a network trained channels-last stores its tensors in the plain layout
+    state = {k: v.detach().cpu().clone(memory_format=torch.contiguous_format) for k, v in net.state_dict().items()}
     cfg = net.cfg.to_dict()
     sch = schema.to_dict()
     graph = onnx if onnx is not None else export_onnx(net)

@@ -28,6 +28,8 @@ class DeepSSHNet(nn.Module):
         self.cfg = cfg
         lay = cfg.layout
         self.features, channels = build_backbone(cfg.backbone, pretrained, backbone_weights)
+        self.backbone_channels = channels
+        channels *= 1 + cfg.stripes  # the pooled feature: global pool, then one pool per stripe
         for i in cfg.ibn_after:
             self.features[i] = IBNBlock(self.features[i], _out_channels(self.features[i]))
         # BatchNorm on the pooled feature (a "BNNeck") standardises it for both linear heads;
@@ -48,8 +50,17 @@ class DeepSSHNet(nn.Module):
         return (x - self.mean) / self.std
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """Pooled float feature ``(N, C)`` from normalised input ``(N, 3, H, W)``."""
-        return F.adaptive_avg_pool2d(self.features(x), 1).flatten(1)
+        """Pooled float feature ``(N, C * (1 + stripes))`` from normalised input ``(N, 3, H, W)``.
+
+        With ``stripes`` the global average pool is followed by the average pools of that many
+        horizontal stripes of the last feature map, top to bottom.
+        """
+        fmap = self.features(x)
+        pooled = F.adaptive_avg_pool2d(fmap, 1).flatten(1)
+        if not self.cfg.stripes:
+            return pooled
+        rows = F.adaptive_avg_pool2d(fmap, (self.cfg.stripes, 1)).flatten(2)  # (N, C, stripes)
+        return torch.cat([pooled, rows.transpose(1, 2).flatten(1)], dim=1)
 
     def heads(self, feat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(relaxed code (N, nbits), attribute logits (N, A))`` from pooled features."""
@@ -76,6 +87,40 @@ class IBNBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.block(x)
         return torch.cat([self.ibn_norm(y[:, : self.half]), y[:, self.half:]], dim=1)
+
+
+class MixStyle:
+    """MixStyle (Zhou et al., ICLR 2021) as a forward hook on a backbone block, training only.
+
+    With probability ``p`` per batch, each image's per-channel feature mean and standard
+    deviation are replaced by a Beta(alpha, alpha) mix of its own and those of another image of
+    the batch, which synthesises new "camera styles" while keeping the content. It changes
+    nothing in evaluation mode, so neither the weights, the ONNX graph nor the hash see it.
+    Random draws use torch's global generator, which training seeds per epoch.
+    """
+
+    def __init__(self, p: float = 0.5, alpha: float = 0.1, eps: float = 1e-6) -> None:
+        self.p, self.alpha, self.eps = p, alpha, eps
+        self.beta = torch.distributions.Beta(alpha, alpha)
+
+    def __call__(self, module: nn.Module, inputs, output: torch.Tensor):
+        if not module.training or torch.rand(1).item() > self.p:
+            return None
+        n = output.shape[0]
+        mu = output.mean(dim=(2, 3), keepdim=True)
+        sig = (output.var(dim=(2, 3), keepdim=True) + self.eps).sqrt()
+        mu, sig = mu.detach(), sig.detach()  # as in the paper: the statistics carry no gradient
+        normed = (output - mu) / sig
+        lam = self.beta.sample((n, 1, 1, 1)).to(output.device, output.dtype)
+        perm = torch.randperm(n)
+        mix_mu = lam * mu + (1 - lam) * mu[perm]
+        mix_sig = lam * sig + (1 - lam) * sig[perm]
+        return normed * mix_sig + mix_mu
+
+
+def add_mixstyle(net: "DeepSSHNet", after: tuple[int, ...], p: float = 0.5, alpha: float = 0.1) -> list:
+    """Hook MixStyle onto ``net.features[i]`` for each ``i`` in ``after``; returns the hook handles."""
+    return [net.features[i].register_forward_hook(MixStyle(p, alpha)) for i in after]
 
 
 def _out_channels(block: nn.Module) -> int:

@@ -3,7 +3,9 @@
 A batch holds ``p`` identities with ``k`` images each (the "P x K" batch of batch-hard
 triplet training) followed by ``extra`` images drawn uniformly from the whole set, so
 that identities with a single image (PETA's CUHK and MIT subsets) still teach the
-attribute classifier. Within an identity, images are taken camera by camera in turn, so
+attribute classifier. With ``extra_labelled`` those extra images are drawn only from crops with
+at least one attribute label, so identity-only sources (CUHK03, CUHK01) do not dilute the
+attribute part of the batch. Within an identity, images are taken camera by camera in turn, so
 that a positive pair crosses cameras whenever the identity has more than one.
 """
 
@@ -16,12 +18,15 @@ from .datasets.base import SampleSet
 
 
 class PKSampler:
-    def __init__(self, data: SampleSet, p: int, k: int, extra: int = 0) -> None:
+    def __init__(self, data: SampleSet, p: int, k: int, extra: int = 0, extra_labelled: bool = False) -> None:
         if p < 1 or k < 2:
             raise ValueError(f"a P x K batch needs p >= 1 and k >= 2, got p={p}, k={k}")
         pids, _ = data.identity_index()
         self.n = len(data)
         self.p, self.k, self.extra = p, k, extra
+        self.extra_pool = np.flatnonzero((data.labels >= 0).any(axis=1)) if extra_labelled else None
+        if self.extra_pool is not None and extra and not len(self.extra_pool):
+            raise ValueError("extra_labelled asks for attribute-labelled crops, and the set has none")
         cams = np.array([s.camera or "" for s in data.samples])
         by_id: dict[int, list[int]] = {}
         for i, pid in enumerate(pids.tolist()):
@@ -54,6 +59,9 @@ class PKSampler:
         """``int64 (p * k + extra,)`` sample indices; the first ``p * k`` are grouped by identity."""
         chosen = self.ids[torch.randperm(len(self.ids), generator=gen)[: self.p].numpy()]
         idx = [i for pid in chosen.tolist() for i in self._pick(pid, gen)]
-        if self.extra:
+        if self.extra and self.extra_pool is not None:
+            pick = torch.randint(0, len(self.extra_pool), (self.extra,), generator=gen).numpy()
+            idx += self.extra_pool[pick].tolist()
+        elif self.extra:
             idx += torch.randint(0, self.n, (self.extra,), generator=gen).tolist()
         return torch.tensor(idx, dtype=torch.int64)

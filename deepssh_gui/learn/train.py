@@ -43,7 +43,7 @@ from .encode import encode_arrays
 from ..common.errors import CheckpointError, ImageError
 from ..common.imageio import load_crop
 from ..model.layout import default_bits_per_attr
-from .network import DeepSSHNet, ModelConfig
+from .network import DeepSSHNet, ModelConfig, add_mixstyle
 from ..common.progress import Progress, no_progress
 from .sampler import PKSampler
 
@@ -80,6 +80,14 @@ class TrainConfig:
     w_triplet: float = 0.0
     triplet_margin: float = 0.3
     w_sim: float = 0.0
+    stripes: int = 0  # region pooling: the heads also read this many horizontal stripes (ModelConfig.stripes)
+    mixstyle_after: tuple[int, ...] = ()  # backbone blocks followed by MixStyle while training
+    mixstyle_p: float = 0.5
+    extra_labelled: bool = False  # the non-P x K part of a batch holds attribute-labelled crops only
+    # "bf16": autocast to bfloat16 for the forward pass (weights, optimiser and losses stay fp32);
+    # "fp32": plain float. Channels-last memory layout is used with either on the CPU.
+    precision: str = "fp32"
+    channels_last: bool = True
     command: str = ""
 
     @property
@@ -93,10 +101,17 @@ class TrainConfig:
     def arch_key(self) -> dict:
         """Fields that must match for a resume to be valid."""
         d = asdict(self)
-        for k in ("epochs", "threads", "device", "val_every", "command", "out"):
-            d.pop(k)
+        for k in ("epochs", "threads", "device", "val_every", "command", "out", "channels_last"):
+            d.pop(k)  # memory layout changes speed, not the arithmetic's meaning
         d["input_hw"] = list(self.input_hw)
         d["ibn_after"], d["pk"] = list(self.ibn_after), list(self.pk)
+        d["mixstyle_after"] = list(self.mixstyle_after)
+        # options added after training states were first written: their defaults are left out,
+        # so states written before them still resume
+        for k, default in (("stripes", 0), ("mixstyle_after", []), ("mixstyle_p", 0.5), ("extra_labelled", False),
+                           ("precision", "fp32")):
+            if d[k] == default:
+                del d[k]
         return d
 
 
@@ -179,6 +194,16 @@ def augment(batch: torch.Tensor, gen: torch.Generator, pad: int = 6, color_jitte
         x0 = int(torch.randint(0, w - ew + 1, (1,), generator=gen))
         out[i, :, y0:y0 + eh, x0:x0 + ew] = torch.rand((3, 1, 1), generator=gen) * 255
     return out.permute(0, 2, 3, 1)
+
+
+# ----------------------------------------------------------------------------- precision
+
+PRECISIONS = ("fp32", "bf16")
+
+
+def autocast(device: torch.device, precision: str):
+    """The autocast context for ``precision`` on ``device`` (a no-op context for fp32)."""
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
 
 # ----------------------------------------------------------------------------- losses
@@ -287,6 +312,8 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
         raise ValueError("the triplet loss needs identity-balanced batches: set pk (--pk PxK)")
     if cfg.pk[0] and cfg.pk[0] * cfg.pk[1] > cfg.batch_size:
         raise ValueError(f"a {cfg.pk[0]}x{cfg.pk[1]} batch does not fit in batch size {cfg.batch_size}")
+    if cfg.precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {cfg.precision!r}")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     dev = torch.device(cfg.device)
@@ -298,9 +325,10 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
     schema = train_set.schema
     k = cfg.bits_per_attr or default_bits_per_attr(cfg.nbits, len(schema))
     mcfg = ModelConfig(nbits=cfg.nbits, n_attrs=len(schema), bits_per_attr=k, backbone=cfg.backbone,
-                       input_hw=cfg.input_hw, ibn_after=cfg.ibn_after)
+                       input_hw=cfg.input_hw, ibn_after=cfg.ibn_after, stripes=cfg.stripes)
     torch.manual_seed(cfg.seed)
     net = DeepSSHNet(mcfg, pretrained=True, backbone_weights=cfg.backbone_weights)
+    mix_hooks = add_mixstyle(net, cfg.mixstyle_after, cfg.mixstyle_p)
 
     print_fn(f"loading {len(train_set)} training images" + (f" and {len(val_set)} validation images" if val_set else ""))
     images, ok = preload_images(train_set.paths, mcfg.input_hw, progress)
@@ -317,6 +345,8 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
                              ).float().clamp(0.01, 0.99)
     classifier = CosineClassifier(cfg.nbits, len(id_names), cfg.id_scale, cfg.id_margin)
     net.to(dev)
+    fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    net.to(memory_format=fmt)
     classifier.to(dev)
     labels, prior = labels.to(dev), prior.to(dev)
 
@@ -352,7 +382,8 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
     n = len(train_set)
     sampler = None
     if cfg.pk[0]:
-        sampler = PKSampler(train_set, cfg.pk[0], cfg.pk[1], extra=max(0, cfg.batch_size - cfg.pk[0] * cfg.pk[1]))
+        sampler = PKSampler(train_set, cfg.pk[0], cfg.pk[1], extra=max(0, cfg.batch_size - cfg.pk[0] * cfg.pk[1]),
+                            extra_labelled=cfg.extra_labelled)
     steps = n // cfg.batch_size
     if cfg.max_steps_per_epoch:
         steps = min(steps, cfg.max_steps_per_epoch)
@@ -374,7 +405,10 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
                 for g in opt.param_groups:
                     g["lr"] = lr * g["lr_mult"]
                 x = net.normalise(augment(torch.from_numpy(images[idx.numpy()]), gen, color_jitter=cfg.color_jitter).to(dev))
-                feat = net.embed(x)
+                with autocast(dev, cfg.precision):
+                    feat = net.embed(x.contiguous(memory_format=fmt))
+                # the heads and every loss run in fp32: small logit and tanh differences matter there
+                feat = feat.float()
                 h, logits = net.heads(feat)
                 l_attr = attribute_loss(logits, labels[idx.to(dev)], prior)
                 target = torch.from_numpy(pids[idx.numpy()]).to(dev)
@@ -424,5 +458,8 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
         result.interrupted = True
         print_fn(f"interrupted: the checkpoint of epoch {result.epochs_done} is intact at {cfg.out}"
                  f" (resume with the same command)")
+    finally:
+        for hook in mix_hooks:
+            hook.remove()
     result.history = history
     return result

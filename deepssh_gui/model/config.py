@@ -27,12 +27,19 @@ class ModelConfig:
     # its channels (IBN-a style, Pan et al. 2018): removes per-image contrast and colour cast
     # statistics early, which is what differs most between cameras. () = plain backbone.
     ibn_after: tuple[int, ...] = ()
+    # horizontal stripes of the last feature map pooled beside the global pool (0 = global only).
+    # With 2 the pooled feature is [global, upper half, lower half]: upper-body attributes can
+    # read the upper stripe alone instead of a whole-body average (region pooling).
+    stripes: int = 0
 
     def __post_init__(self) -> None:
         self.input_hw = tuple(int(x) for x in self.input_hw)
         self.mean = tuple(float(x) for x in self.mean)
         self.std = tuple(float(x) for x in self.std)
         self.ibn_after = tuple(int(x) for x in self.ibn_after)
+        self.stripes = int(self.stripes)
+        if self.stripes < 0 or self.stripes == 1:
+            raise ValueError(f"stripes must be 0 (global pool only) or >= 2, got {self.stripes}")
         CodeLayout(self.nbits, self.n_attrs, self.bits_per_attr)  # validates
 
     @property
@@ -45,6 +52,8 @@ class ModelConfig:
         d["ibn_after"] = list(self.ibn_after)
         if not self.ibn_after:
             del d["ibn_after"]  # keeps the config, and so the model hash, of plain models unchanged
+        if not self.stripes:
+            del d["stripes"]  # likewise for models without region pooling
         return d
 
     @classmethod

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
+from ...common.errors import DatasetError
+from ...common.imageio import is_image_path
 from ...model.schema import AttributeSchema
 
 
@@ -64,3 +69,31 @@ def concat_sets(sets: list[SampleSet]) -> SampleSet:
             raise ValueError(f"cannot mix the {schema.name} and {s.schema.name} attribute schemas")
     return SampleSet(schema, [x for s in sets for x in s.samples], np.concatenate([s.labels for s in sets]),
                      [n for s in sets for n in s.notes])
+
+
+def load_identity_folder(root: str | os.PathLike, parse: Callable[[str], tuple[str, str]], dataset: str,
+                         pattern: str, schema: AttributeSchema, subset: str) -> SampleSet:
+    """Crops directly under ``root`` of a re-id set with identity labels only (CUHK03, CUHK01).
+
+    ``parse(filename) -> (pid, camera)`` raises ``ValueError`` for foreign names, which are
+    skipped and counted in the notes. Identities are ``"<subset>/<pid>"``; every attribute
+    label is -1 (unknown), which the attribute loss masks out.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(f"{dataset} root {str(root)!r} is not a directory")
+    samples: list[Sample] = []
+    skipped = 0
+    for name in sorted(os.listdir(root)):
+        if not is_image_path(name):
+            continue
+        try:
+            pid, cam = parse(name)
+        except ValueError:
+            skipped += 1
+            continue
+        samples.append(Sample(str(root / name), f"{subset}/{pid}", subset, cam))
+    if not samples:
+        raise DatasetError(f"no {dataset} crops ({pattern}) under {str(root)!r}")
+    notes = [f"{subset}: skipped {skipped} files with unexpected names"] if skipped else []
+    return SampleSet(schema, samples, np.full((len(samples), len(schema)), -1, dtype=np.int8), notes)

@@ -11,12 +11,8 @@ import os
 import re
 from pathlib import Path
 
-import numpy as np
-
-from ...common.errors import DatasetError
-from ...common.imageio import is_image_path
 from ...model.schema import PETA, AttributeSchema
-from .base import Sample, SampleSet
+from .base import SampleSet, load_identity_folder
 
 _NAME = re.compile(r"^(?P<pid>\d+)_(?P<n>\d+)$")
 
@@ -31,21 +27,4 @@ def parse_cuhk03_name(filename: str) -> tuple[str, str]:
 
 def load_cuhk03(root: str | os.PathLike, schema: AttributeSchema = PETA, subset: str = "CUHK03") -> SampleSet:
     """All crops directly under ``root``; identities are ``"<subset>/<pid>"``; labels all -1."""
-    root = Path(root)
-    if not root.is_dir():
-        raise DatasetError(f"CUHK03 root {str(root)!r} is not a directory")
-    samples: list[Sample] = []
-    skipped = 0
-    for name in sorted(os.listdir(root)):
-        if not is_image_path(name):
-            continue
-        try:
-            pid, cam = parse_cuhk03_name(name)
-        except ValueError:
-            skipped += 1
-            continue
-        samples.append(Sample(str(root / name), f"{subset}/{pid}", subset, cam))
-    if not samples:
-        raise DatasetError(f"no CUHK03 crops (<pid>_<n>.jpg) under {str(root)!r}")
-    notes = [f"{subset}: skipped {skipped} files with unexpected names"] if skipped else []
-    return SampleSet(schema, samples, np.full((len(samples), len(schema)), -1, dtype=np.int8), notes)
+    return load_identity_folder(root, parse_cuhk03_name, "CUHK03", "<pid>_<n>.jpg", schema, subset)

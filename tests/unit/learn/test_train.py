@@ -144,3 +144,65 @@ def test_similarity_preservation_is_zero_when_code_affinities_equal_feature_cosi
     loss.backward()
     assert h.grad is not None and h.grad.abs().sum() > 0
     assert feat.grad is None  # the float feature is the teacher: no gradient flows into it
+
+
+def test_transfer_recipe_bf16_stripes_mixstyle_resumes_and_exports(tmp_path, tiny_set):
+    """bf16 autocast, channels-last, region pooling, MixStyle and labelled extras: deterministic,
+    resumable, and the ONNX graph (fp32) gives the torch network's codes."""
+    from deepssh_gui.learn.encode import TorchEncoder
+    from deepssh_gui.model.layout import unpack_bits
+    from deepssh_gui.model.modelfile import load_model_file
+
+    def cfg(name, epochs):
+        return TrainConfig(**{**_recipe_cfg(tmp_path, name, epochs).__dict__, "precision": "bf16", "stripes": 2,
+                              "mixstyle_after": (2, 4), "mixstyle_p": 1.0, "extra_labelled": True})
+
+    quiet = lambda s: None  # noqa: E731
+    train(cfg("a", 2), tiny_set, print_fn=quiet)
+    train(cfg("b", 1), tiny_set, print_fn=quiet)
+    train(cfg("b", 2), tiny_set, print_fn=quiet)
+    wa, wb = _weights(tmp_path / "a" / "m.pt"), _weights(tmp_path / "b" / "m.pt")
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    m = load_model(tmp_path / "a" / "m.pt")
+    assert m.config.stripes == 2 and m.net.attr_head.in_features == 3 * 1280
+    assert not m.net.features[2]._forward_hooks  # MixStyle is a training-time hook only
+    imgs = np.random.default_rng(1).integers(0, 255, (12, 64, 32, 3), dtype=np.uint8)
+    c_onnx, _, f_onnx = load_model_file(tmp_path / "a" / "m.pt").encoder().encode(imgs, with_features=True)
+    c_torch, _, _ = TorchEncoder(m).encode(imgs)
+    assert f_onnx.shape == (12, 3 * 1280)
+    assert (unpack_bits(c_onnx) == unpack_bits(c_torch)).mean() >= 0.995
+    # a bf16 run is a different computation: it must not resume an fp32 state
+    from deepssh_gui.common.errors import CheckpointError
+
+    with pytest.raises(CheckpointError, match="different training arguments"):
+        train(TrainConfig(**{**cfg("a", 3).__dict__, "precision": "fp32"}), tiny_set, print_fn=quiet)
+
+
+def test_mixstyle_mixes_statistics_only_in_training():
+    from deepssh_gui.learn.network import MixStyle
+
+    torch.manual_seed(0)
+    block = torch.nn.Identity()
+    x = torch.randn(6, 4, 5, 3) * torch.arange(1, 7).view(6, 1, 1, 1)
+    mix = MixStyle(p=1.0, alpha=0.1)
+    block.train()
+    y = mix(block, (x,), x)
+    assert y.shape == x.shape and not torch.allclose(y, x)
+    # contents are kept: each channel of each image is an affine map of the input
+    corr = torch.corrcoef(torch.stack([x[0, 0].flatten(), y[0, 0].flatten()]))[0, 1]
+    assert corr > 0.999
+    block.eval()
+    assert mix(block, (x,), x) is None  # the hook leaves evaluation untouched
+
+
+def test_labelled_extras_come_from_labelled_crops(tiny_set):
+    from deepssh_gui.learn.sampler import PKSampler
+
+    labels = tiny_set.labels.copy()
+    labels[:12] = -1  # identities 0-2 are identity-only
+    data = SampleSet(PETA, tiny_set.samples, labels)
+    s = PKSampler(data, 2, 2, extra=30, extra_labelled=True)
+    idx = s.batch(torch.Generator().manual_seed(0)).numpy()
+    assert (idx[4:] >= 12).all()
+    with pytest.raises(ValueError, match="none"):
+        PKSampler(SampleSet(PETA, tiny_set.samples, np.full_like(labels, -1)), 2, 2, extra=3, extra_labelled=True)

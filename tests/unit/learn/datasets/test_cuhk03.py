@@ -49,3 +49,36 @@ def test_real_cuhk03_train_folder():
     mixed = concat_sets([peta, data])
     assert (mixed.labels[len(peta):] == -1).all() and (mixed.labels[: len(peta)] >= 0).all()
     assert np.unique(mixed.labels).tolist() == [-1, 0, 1]
+
+
+def test_cuhk01_names_cameras_and_loader(tmp_path):
+    from deepssh_gui.learn.datasets import load_cuhk01
+    from deepssh_gui.learn.datasets.cuhk01 import parse_cuhk01_name
+
+    assert parse_cuhk01_name("0012001.jpg") == ("0012", "a")
+    assert parse_cuhk01_name("0012002.jpg") == ("0012", "a")
+    assert parse_cuhk01_name("0012003.jpg") == ("0012", "b")
+    for bad in ("0012005.jpg", "0012_00.jpg", "12001.jpg"):
+        with pytest.raises(ValueError):
+            parse_cuhk01_name(bad)
+    for name in ("0001001.jpg", "0001004.jpg", "0002002.jpg", "0002_00.jpg"):
+        write_png(tmp_path / name, (10, 20, 30))
+    data = load_cuhk01(tmp_path)
+    assert [s.identity for s in data.samples] == ["CUHK01/0001", "CUHK01/0001", "CUHK01/0002"]
+    assert [s.camera for s in data.samples] == ["a", "b", "a"]
+    assert (data.labels == -1).all() and any("skipped 1" in n for n in data.notes)
+    assert len(load_dataset("cuhk01", str(tmp_path))) == 3
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match="no CUHK01 crops"):
+        load_cuhk01(tmp_path / "empty")
+    with pytest.raises(DatasetError, match="not a directory"):
+        load_cuhk01(tmp_path / "nothing")
+
+
+@pytest.mark.shared
+def test_real_cuhk01_train_folder():
+    from deepssh_gui.learn.datasets import load_cuhk01
+
+    data = load_cuhk01(need(SHARED / "data" / "cuhk01" / "train"))
+    assert len(data) == 3884 and len({s.identity for s in data.samples}) == 971
+    assert {s.camera for s in data.samples} == {"a", "b"}
