@@ -124,6 +124,7 @@ def register(sub) -> None:
     register_export_onnx(sub)
     register_calibrate(sub)
     register_fit_thresholds(sub)
+    register_bench_train(sub)
     t = sub.add_parser("train", help="train a DeepSSH hashing model")
     t.add_argument("--dataset", default="peta", choices=["peta", "market1501", "dukemtmc"])
     t.add_argument("--root", required=True, help="dataset root folder")
@@ -278,3 +279,39 @@ def register_fit_thresholds(sub) -> None:
     f.add_argument("--val-fraction", type=float, default=0.2)
     f.add_argument("--out", required=True, help="the new model file")
     f.set_defaults(func=cmd_fit_thresholds)
+
+
+def cmd_bench_train(args: argparse.Namespace) -> int:
+    import os
+
+    from ..common.progress import TqdmProgress
+    from ..learn.speed import bench_train
+
+    bar = TqdmProgress("bench-train", unit="run")
+    try:
+        res = bench_train(args.input_size, args.batch_size, args.steps, args.repeats, args.threads,
+                          tuple(s.strip() for s in args.settings.split(",")), progress=bar)
+    except ValueError as exc:
+        raise DeepSSHError(str(exc)) from None
+    finally:
+        bar.close()
+    res["load_1min"] = round(os.getloadavg()[0], 2)  # shows whether other work held the cores
+    text = json.dumps(res, indent=2)
+    print(text)
+    if args.out:
+        from ..common.atomic import atomic_write_text
+
+        atomic_write_text(args.out, text + "\n")
+    return 0
+
+
+def register_bench_train(sub) -> None:
+    b = sub.add_parser("bench-train", help="training epoch speed: fp32 against bf16 and channels-last, same run")
+    b.add_argument("--input-size", type=hw_arg, default=(192, 96))
+    b.add_argument("--batch-size", type=int, default=64)
+    b.add_argument("--steps", type=int, default=12, help="steps per timed epoch")
+    b.add_argument("--repeats", type=int, default=2, help="rounds, alternating the order; each setting keeps its best")
+    b.add_argument("--threads", type=int, default=0)
+    b.add_argument("--settings", default="fp32,fp32+channels_last,bf16,bf16+channels_last")
+    b.add_argument("--out", help="also write the JSON here")
+    b.set_defaults(func=cmd_bench_train)

@@ -302,11 +302,13 @@ def _log(cfg: TrainConfig, record: dict) -> None:
 
 def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = None, resume: bool = True,
           progress: Progress = no_progress, print_fn: Callable[[str], None] = print,
-          validator: Callable[[DeepSSHNet, SampleSet, np.ndarray], dict] | None = None) -> TrainResult:
+          validator: Callable[[DeepSSHNet, SampleSet, np.ndarray], dict] | None = None,
+          use_cache: bool = True) -> TrainResult:
     """Train (or resume) and write ``cfg.out`` (model) and ``cfg.state_path`` every epoch.
 
     ``validator(net, val_set, val_images)`` (e.g. :func:`deepssh_gui.evaluate.validation.validate`)
     returns the metrics logged every ``cfg.val_every`` epochs; learning does not import evaluation.
+    ``use_cache`` keeps the decoded images in the on-disk cache (:func:`preload_images`).
     """
     if cfg.w_triplet and not cfg.pk[0]:
         raise ValueError("the triplet loss needs identity-balanced batches: set pk (--pk PxK)")
@@ -331,12 +333,12 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
     mix_hooks = add_mixstyle(net, cfg.mixstyle_after, cfg.mixstyle_p)
 
     print_fn(f"loading {len(train_set)} training images" + (f" and {len(val_set)} validation images" if val_set else ""))
-    images, ok = preload_images(train_set.paths, mcfg.input_hw, progress)
+    images, ok = preload_images(train_set.paths, mcfg.input_hw, progress, use_cache=use_cache)
     if not ok.all():
         print_fn(f"skipping {int((~ok).sum())} unreadable training images")
         train_set, images = train_set.subset(ok), images[ok]
     if val_set is not None and len(val_set):
-        val_images, vok = preload_images(val_set.paths, mcfg.input_hw, progress)
+        val_images, vok = preload_images(val_set.paths, mcfg.input_hw, progress, use_cache=use_cache)
         val_set, val_images = val_set.subset(vok), val_images[vok]
     pids, id_names = train_set.identity_index()
     labels = torch.from_numpy(train_set.labels)
@@ -429,7 +431,7 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
                 for key, v in zip(sums, (loss, l_attr, l_id, l_quant, l_bal, l_tri, l_sim)):
                     sums[key] += float(v.detach())
                 progress(step + 1, steps, f"epoch {epoch + 1}/{cfg.epochs} loss {sums['loss'] / (step + 1):.3f}")
-            record = {"epoch": epoch + 1, "seconds": round(time.time() - t0, 1), "lr": lr,
+            record = {"epoch": epoch + 1, "seconds": round(time.time() - t0, 2), "lr": lr,
                       **{k2: round(v / max(1, steps), 4) for k2, v in sums.items()}}
             if validator and val_set is not None and len(val_set) and cfg.val_every and (epoch + 1) % cfg.val_every == 0:
                 record["val"] = {k2: (round(v, 4) if isinstance(v, float) else v)
