@@ -60,7 +60,9 @@ def bench_train(input_hw: tuple[int, int] = (192, 96), batch_size: int = 64, ste
         root = Path(tmp)
         (root / "img").mkdir()
         data = synthetic_set(root / "img", input_hw)
-        cfg0 = base or TrainConfig(out="", nbits=512, pk=(12, 4), w_triplet=1.0, ibn_after=(3, 6, 10))
+        # the shipped recipe: 3/4 of the batch P x K (12 x 4 at 64), IBN, triplet
+        pk = (max(1, min(12, batch_size * 3 // 16)), 4)
+        cfg0 = base or TrainConfig(out="", nbits=512, pk=pk, w_triplet=1.0, ibn_after=(3, 6, 10))
         cfg0 = replace(cfg0, input_hw=input_hw, batch_size=batch_size, epochs=2, max_steps_per_epoch=steps,
                        val_every=0, threads=threads)
         order = list(settings)
