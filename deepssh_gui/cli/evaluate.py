@@ -133,7 +133,35 @@ def cmd_bits_table(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate_describe(args: argparse.Namespace) -> int:
+    """Exact-match and term precision/recall of ``describe`` on labelled descriptions."""
+    from ..evaluate.descriptions import evaluate_descriptions, load_cases
+    from ..model.schema import PETA
+
+    if not Path(args.set).is_file():
+        raise DeepSSHError(f"description set {args.set!r} not found (resources/eval/ in the source tree)")
+    rep = evaluate_descriptions(load_cases(args.set), PETA)
+    rep = {"set": Path(args.set).name, "command": command_line(), **rep}
+    text = json.dumps(rep, indent=1)
+    print(json.dumps({k: v for k, v in rep.items() if k != "misses"}))
+    for m in rep["misses"]:
+        print(f"miss {m['ref']}: missing {m['missing']} extra {m['extra']} unknown {m['unknown_words']}",
+              file=sys.stderr)
+    if args.out:
+        from ..common.atomic import atomic_write_text
+
+        atomic_write_text(args.out, text + "\n")
+    return 0
+
+
 def register(sub) -> None:
+    from ..common.paths import DESCRIPTION_SET
+
+    d = sub.add_parser("evaluate-describe", help="how well plain descriptions are read (labelled description set)")
+    d.add_argument("--set", default=str(DESCRIPTION_SET), help="TSV: ref, description, expected query")
+    d.add_argument("--out", help="JSON report with every miss")
+    d.set_defaults(func=cmd_evaluate_describe)
+
     v = sub.add_parser("evaluate", help="retrieval, attribute and semantic-query evaluation with baselines")
     v.add_argument("--model", default=str(default_model_path()))
     v.add_argument("--dataset", default="peta", choices=["peta", "market1501", "dukemtmc", "cuhk03", "cuhk01"])

@@ -16,11 +16,17 @@ from .args import (add_cluster_args, add_engine_arg, default_model_path, open_en
 def cmd_search(args: argparse.Namespace) -> int:
     from ..search.engine import SearchRequest
 
-    if not (args.image or args.attributes or args.negate):
-        raise DeepSSHError("give --image, --attributes (and/or --not), or both")
-    eng = open_engine(args.gallery, runtime_model(args.model, args.engine), args)
+    if not (args.image or args.attributes or args.negate or args.describe):
+        raise DeepSSHError("give --image, --attributes (and/or --not) or --describe, or a photo and attributes")
+    if args.describe and args.attributes:
+        raise DeepSSHError("give --describe or --attributes, not both")
+    model = runtime_model(args.model, args.engine)
+    attributes = args.attributes or ""
+    if args.describe:
+        attributes = described_query(args.describe, model.schema)
+    eng = open_engine(args.gallery, model, args)
     try:
-        res = eng.search(SearchRequest(attributes=args.attributes or "", negated=args.negate or "",
+        res = eng.search(SearchRequest(attributes=attributes, negated=args.negate or "",
                                        probe_image=args.image, camera=args.camera, t_from=parse_time(args.t_from),
                                        t_to=parse_time(args.t_to), top=args.top, alpha=args.alpha, origin="cli",
                                        rank=args.rank, examiner=args.examiner))
@@ -50,6 +56,21 @@ def cmd_search(args: argparse.Namespace) -> int:
                                  f"score={h.score:.3f}" if h.photo_distance is not None and h.explanation else "") if x)
         print(f"#{label:<4} id {h.index:<6} {d:<28} cam {plain(m.camera or '-'):<10} {plain(where)}  {plain(chips)}")
     return 0
+
+
+def described_query(text: str, schema) -> str:
+    """The query a description means, printed (stderr) with every word that was not used."""
+    from ..search.describe import describe
+
+    d = describe(text, schema)  # QueryError (a DeepSSHError) when nothing is understood
+    print(f"understood: {d.query_text}", file=sys.stderr)
+    for t in d.terms:
+        print(f"  {plain(t.words)!r} -> {t.term}", file=sys.stderr)
+    if d.unknown:
+        print(f"not understood: {', '.join(plain(w) for w in d.unknown)}", file=sys.stderr)
+    for note in d.notes:
+        print(f"note: {plain(note)}", file=sys.stderr)
+    return d.query_text
 
 
 def plain(text: str) -> str:
@@ -153,6 +174,8 @@ def register(sub) -> None:
     se.add_argument("--image", help="probe photo")
     se.add_argument("--attributes", help='query language, e.g. "carryingBackpack,lowerBody:dark"')
     se.add_argument("--not", dest="negate", help="comma-separated attributes that must be absent")
+    se.add_argument("--describe", help='a plain description, e.g. "woman in a red coat with a backpack, no hat"; '
+                                       "the query it gives is printed before the search")
     se.add_argument("--camera")
     se.add_argument("--from", dest="t_from")
     se.add_argument("--to", dest="t_to")

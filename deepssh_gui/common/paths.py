@@ -32,6 +32,7 @@ def resources_dir() -> Path:
 DEMO_CROPS = resources_dir() / "demo" / "crops"
 DEMO_GALLERY = resources_dir() / "demo" / "gallery"
 DEMO_VIDEO = resources_dir() / "demo" / "vtest.avi"
+DESCRIPTION_SET = SOURCE_ROOT / "resources" / "eval" / "descriptions.tsv"  # evaluation data: source tree only
 
 
 def user_data_dir() -> Path:

@@ -1,0 +1,43 @@
+"""``deepssh search --describe`` and ``deepssh evaluate-describe``."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "deepssh_gui.cli", *args], capture_output=True, text=True, cwd=ROOT)
+
+
+def test_search_describe_prints_the_parsed_query_and_unknown_words(small_gallery):
+    model, gallery = small_gallery
+    r = _cli("search", "--gallery", str(gallery), "--model", str(model), "--describe",
+             "woman with a backpack and a zebra, no hat", "--json")
+    assert r.returncode == 0, r.stderr
+    assert "understood: not personalMale, carryingBackpack, not accessoryHat" in r.stderr
+    assert "not understood: zebra" in r.stderr
+    assert json.loads(r.stdout)["query"] == "not personalMale, carryingBackpack, not accessoryHat"
+
+
+def test_search_describe_with_nothing_understood_is_a_clear_error(small_gallery):
+    model, gallery = small_gallery
+    r = _cli("search", "--gallery", str(gallery), "--model", str(model), "--describe", "zebra giraffe")
+    assert r.returncode == 2 and "no attribute found" in r.stderr and "Traceback" not in r.stderr
+    r = _cli("search", "--gallery", str(gallery), "--model", str(model), "--describe", "man", "--attributes", "hat")
+    assert r.returncode == 2 and "not both" in r.stderr
+
+
+def test_evaluate_describe_reports_figures(tmp_path):
+    s = tmp_path / "set.tsv"
+    s.write_text("# comment\n1\tman with a backpack\tpersonalMale, carryingBackpack\n2\twoman\tnot personalMale, hairLong\n")
+    r = _cli("evaluate-describe", "--set", str(s), "--out", str(tmp_path / "r.json"))
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((tmp_path / "r.json").read_text())
+    assert rep["cases"] == 2 and rep["exact_match"] == 0.5 and rep["term_recall"] == 0.75
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("only one column\n")
+    r = _cli("evaluate-describe", "--set", str(bad))
+    assert r.returncode == 2 and "3 tab-separated columns" in r.stderr
