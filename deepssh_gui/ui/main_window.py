@@ -16,6 +16,7 @@ from ..search.query import parse_query
 from .plain import message as show_message
 from .plain import plain_label
 from .attribute_panel import AttributePanel
+from .describe_dialog import DescribeDialog
 from .detail_pane import DetailPane, read_source_frame
 from .hit_delegate import HitDelegate
 from .jobs import JobRunner
@@ -141,7 +142,7 @@ class MainWindow(QMainWindow):
         self._action(s, "Open &probe…", "Ctrl+P", self.probe.open_dialog)
         self._action(s, "&Clear query", "Esc", self.clear_query)
         self._action(s, "&Filter attributes", QKeySequence.Find, lambda: self.attributes.filter.setFocus())
-        self._action(s, "&Type a query…", "Ctrl+L", self.type_query)
+        self._action(s, "&Describe a person or type a query…", "Ctrl+L", self.type_query)
         s.addSeparator()
         # the single keys C and X act in the results grid only (its event filter), so they never
         # steal typing from the filter box; the menu shows them after a tab
@@ -371,12 +372,19 @@ class MainWindow(QMainWindow):
         self.attributes.clear()
 
     def type_query(self) -> None:
-        text, ok = QInputDialog.getText(self, "Query", "Attributes (query language):", text=self.attributes.query())
-        if ok and self.engine is not None:
-            try:
-                self.attributes.set_query(text)  # checked by the query parser; nothing changes on error
-            except ValueError as exc:
-                self.show_error(str(exc))
+        """A description or a query, shown as chips to edit before the panel takes it and the search runs."""
+        if self.engine is None:
+            return
+        dlg = DescribeDialog(self.engine.schema, self.attributes.query(), self)
+        dlg.described.connect(self.apply_query)
+        self.describe_dialog = dlg  # scripted runs and tests drive it
+        dlg.open()
+
+    def apply_query(self, text: str) -> None:
+        try:
+            self.attributes.set_query(text)  # checked by the query parser; nothing changes on error
+        except ValueError as exc:
+            self.show_error(str(exc))
 
     def search_with_hit(self, rh) -> None:
         self.probe.clear()
@@ -423,6 +431,9 @@ class MainWindow(QMainWindow):
             if gen != self.generation:
                 return  # a newer query has been asked for
             q = parse_query(attrs, engine.schema)
+            if getattr(self, "last_error", None):
+                self.statusBar().clearMessage()  # an earlier error no longer describes what is shown
+                self.last_error = None
             self.detail.clear()  # the shown hit belonged to the previous query
             self.results.set_results(res.hits, q.attribute_values())
             self.last_result = res
