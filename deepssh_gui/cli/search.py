@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..common.errors import DeepSSHError
 from ..common.timefmt import describe_time
+from ..search.strength import LIKELY, UNKNOWN, WEAK, MatchCut, counts, cut_for, strength
 from .args import (add_cluster_args, add_engine_arg, default_model_path, open_engine, parse_time, positive_int,
                    runtime_model)
 
@@ -30,12 +31,13 @@ def cmd_search(args: argparse.Namespace) -> int:
                                        probe_image=args.image, camera=args.camera, t_from=parse_time(args.t_from),
                                        t_to=parse_time(args.t_to), top=args.top, alpha=args.alpha, origin="cli",
                                        rank=args.rank, examiner=args.examiner))
+        cut = cut_for(eng.model.meta)
     finally:
         eng.close()
     for note in res.notes:
         print(f"warning: {note}", file=sys.stderr)
     if args.json:
-        print(json.dumps(result_to_json(res), indent=1))
+        print(json.dumps(result_to_json(res, cut, args.hide_weak), indent=1))
         return 0
     print(f"{res.mode} search over {res.n_searched} items in {1000 * res.seconds:.1f} ms"
           + (f"; query: {res.query.text} (ranked by {res.rank})" if res.query else ""))
@@ -44,7 +46,14 @@ def cmd_search(args: argparse.Namespace) -> int:
               else "no hits: no item passes the camera/time filters")
     from ..search.ranking import rank_labels
 
+    n = counts([rh.hit for rh in res.hits], cut)
+    if res.hits:
+        print(f"{n[LIKELY]} likely, {n[WEAK]} weak" + (f", {n[UNKNOWN]} unknown" if n[UNKNOWN] else "")
+              + (" (weak hidden: --hide-weak)" if args.hide_weak else "") + f"; {cut.describe()}")
     for label, rh in zip(rank_labels([rh.hit for rh in res.hits]), res.hits):
+        s = strength(rh.hit, cut)
+        if args.hide_weak and s == WEAK:
+            continue
         h, m = rh.hit, rh.meta
         chips = " ".join(("✓" if t.matched else "✗" if t.matched is False else "?") + t.term
                          + (f" p={t.probability:.2f}" if t.probability is not None else "") for t in h.explanation)
@@ -54,7 +63,8 @@ def cmd_search(args: argparse.Namespace) -> int:
                                  f"P={h.query_probability:.3f}" if h.query_probability is not None else
                                  f"attr={h.attribute_distance}" if h.attribute_distance is not None else "",
                                  f"score={h.score:.3f}" if h.photo_distance is not None and h.explanation else "") if x)
-        print(f"#{label:<4} id {h.index:<6} {d:<28} cam {plain(m.camera or '-'):<10} {plain(where)}  {plain(chips)}")
+        print(f"#{label:<4} id {h.index:<6} {s:<7} {d:<28} cam {plain(m.camera or '-'):<10} {plain(where)}  "
+              f"{plain(chips)}")
     return 0
 
 
@@ -78,17 +88,22 @@ def plain(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
-def result_to_json(res) -> dict:
+def result_to_json(res, cut: MatchCut | None = None, hide_weak: bool = False) -> dict:
+    """The result as plain JSON; each hit's ``strength`` (likely / weak / unknown) follows ``cut``."""
     from ..search.ranking import rank_labels
 
+    cut = cut or MatchCut()
     labels = rank_labels([rh.hit for rh in res.hits])
+    shown = [(label, rh, strength(rh.hit, cut)) for label, rh in zip(labels, res.hits)]
     return {
         "mode": res.mode, "query": res.query.text, "probe_sha256": res.probe_sha256,
         "seconds": res.seconds, "n_searched": res.n_searched, "masked_bits": res.masked_bits,
         "audit_id": res.audit_id, "rank": res.rank, "notes": res.notes,
+        "strength_counts": counts([rh.hit for rh in res.hits], cut), "strength_rule": cut.describe(),
+        "weak_hidden": hide_weak,
         "hits": [{
             "rank": rh.hit.rank, "rank_label": label, "tied": label.endswith("="), "id": rh.hit.index,
-            "score": rh.hit.score,
+            "score": rh.hit.score, "strength": st,
             "photo_distance": rh.hit.photo_distance, "attribute_distance": rh.hit.attribute_distance,
             "query_probability": rh.hit.query_probability,
             "explanation": [{"term": t.term, "matched": t.matched, "distance": t.distance, "bits": t.bits,
@@ -97,7 +112,7 @@ def result_to_json(res) -> dict:
             "source_sha256": rh.meta.source_sha256, "camera": rh.meta.camera, "frame": rh.meta.frame,
             "timestamp": rh.meta.timestamp, "bbox": rh.meta.bbox, "track": rh.meta.track,
             "identity": rh.meta.identity,
-        } for label, rh in zip(labels, res.hits)],
+        } for label, rh, st in shown if not (hide_weak and st == WEAK)],
     }
 
 
@@ -182,6 +197,8 @@ def register(sub) -> None:
     se.add_argument("--top", type=positive_int, default=20)
     se.add_argument("--alpha", type=float, default=0.5, help="hybrid weight of the attribute part")
     se.add_argument("--json", action="store_true")
+    se.add_argument("--hide-weak", action="store_true",
+                    help="leave out weak matches (P(query) < 0.5, or a photo distance beyond the model's cut)")
     se.add_argument("--examiner", help="who runs the search, for the audit log (default: the OS user)")
     se.add_argument("--rank", choices=["auto", "probability", "hamming"], default="auto",
                     help="attribute ranking: calibrated probability (auto where the gallery has it) or masked Hamming")

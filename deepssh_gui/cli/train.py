@@ -181,6 +181,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from ..learn.calibrate import calibrate
     from ..learn.checkpoint import load_model, resave
     from ..learn.datasets.split import split_train_val
+    from ..learn.match_threshold import fit_photo_threshold
     from ..learn.train import preload_images
 
     model = load_model(args.model)
@@ -192,8 +193,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     images, ok = preload_images(val_set.paths, model.config.input_hw, bar)
     bar.close()
     cal, summary = calibrate(model.net, val_set.subset(ok), images[ok])
-    resave(model, calibration=cal, meta=dict(model.meta, calibration=dict(summary, command=command_line())))
-    print(json.dumps(summary))
+    cut = fit_photo_threshold(model.net, val_set.subset(ok), images[ok])
+    resave(model, calibration=cal, meta=dict(model.meta, calibration=dict(summary, command=command_line()),
+                                             match_threshold=dict(cut, command=command_line())))
+    print(json.dumps({**summary, "match_threshold": cut}))
     return 0
 
 
@@ -238,6 +241,7 @@ def cmd_fit_thresholds(args: argparse.Namespace) -> int:
     from ..learn.checkpoint import load_model, save_model, to_numpy_meta
     from ..learn.datasets.split import split_train_val
     from ..learn.encode import attribute_logits
+    from ..learn.match_threshold import fit_photo_threshold
     from ..learn.thresholds import balanced_accuracy_thresholds, shift_attribute_bias
     from ..learn.train import fit_decoder, preload_images
 
@@ -258,11 +262,12 @@ def cmd_fit_thresholds(args: argparse.Namespace) -> int:
     shift_attribute_bias(model.net, t)
     decoder, dec_summary = fit_decoder(model.net, tr_images, train_set.labels)
     cal, cal_summary = calibrate(model.net, val_set, val_images)
+    cut = fit_photo_threshold(model.net, val_set, val_images)
     summary = {"fitted_on": int(len(val_set)), "mean_abs_threshold": round(float(np.abs(t).mean()), 4),
                "val_mA_at_0": round(float(np.nanmean(before)), 4), "val_mA_fitted": round(float(np.nanmean(after)), 4),
                "thresholds": {n: round(float(x), 3) for n, x in zip(model.schema.names, t)}}
     meta = dict(model.meta, decoder=dec_summary, calibration=dict(cal_summary, command=command_line()),
-                thresholds=dict(summary, base_model=model.hash, command=command_line()))
+                thresholds=dict(summary, base_model=model.hash, command=command_line()), match_threshold=cut)
     meta.pop("previous_hashes", None)  # other weights: galleries of the base model must not open with it
     h = save_model(args.out, model.net, model.schema, to_numpy_meta(meta), decoder, calibration=cal)
     print(json.dumps({k: v for k, v in summary.items() if k != "thresholds"} | {"out": args.out, "hash": h}))

@@ -447,6 +447,10 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
                     from .calibrate import calibrate
 
                     calibration, meta["calibration"] = calibrate(net, val_set, val_images)
+                if val_set is not None and len(val_set) > 1:
+                    from .match_threshold import fit_photo_threshold
+
+                    meta["match_threshold"] = fit_photo_threshold(net, val_set, val_images)
             save_model(cfg.out, net, schema, meta, decoder, calibration=calibration)
             state = {"format": STATE_FORMAT, "format_version": FORMAT_VERSION, "epoch": epoch + 1,
                      "arch_key": to_numpy_meta(cfg.arch_key()), "n_ids": len(id_names),

@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen, Q
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
 from ..search.ranking import score_parts
-from .results_model import HitRole, MarkRole, RankLabelRole, TrackCountRole, source_text
+from .results_model import HitRole, MarkRole, RankLabelRole, StrengthRole, TrackCountRole, source_text
 
 MARK_COLOURS = {"confirmed": QColor("#1b7f3b"), "rejected": QColor("#b3261e")}
 
@@ -67,7 +67,18 @@ class HitDelegate(QStyledItemDelegate):
             painter.drawText(badge, Qt.AlignCenter, ("✓ " if mark == "confirmed" else "✗ ") + mark)
 
         pm = load_thumb(rh.meta.thumb or rh.meta.crop)
+        weak = index.data(StrengthRole) == "weak"
+        if weak:
+            painter.setOpacity(0.45)  # a weak match is drawn faded: the cut stays visible as you scroll
         painter.drawPixmap(r.x() + 6 + (THUMB.width() - pm.width()) // 2, r.y() + 6, pm)
+        painter.setOpacity(1.0)
+        if weak:
+            badge = QRect(r.x() + 8, r.y() + THUMB.height() - 14, 44, 16)
+            painter.setPen(Qt.NoPen)
+            painter.setBrush(QColor("#6b6b6b"))
+            painter.drawRoundedRect(badge, 7, 7)
+            painter.setPen(QColor("#ffffff"))
+            painter.drawText(badge, Qt.AlignCenter, "weak")
         count = index.data(TrackCountRole) or 1
         if count > 1:  # a track's cell: how many of its crops are among the results
             badge = QRect(r.x() + 8, r.y() + 8, 34, 18)

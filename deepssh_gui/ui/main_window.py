@@ -13,8 +13,9 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QInputDialog, QLabel, Q
 from ..scale.open import open_engine
 from ..search.engine import SearchEngine, SearchRequest
 from ..search.query import parse_query
+from ..search.strength import cut_for
 from .plain import message as show_message
-from .plain import plain_label
+from .plain import plain_label, plain_tooltip
 from .attribute_panel import AttributePanel
 from .describe_dialog import DescribeDialog
 from .detail_pane import DetailPane, read_source_frame
@@ -148,11 +149,15 @@ class MainWindow(QMainWindow):
         # steal typing from the filter box; the menu shows them after a tab
         self._action(s, "&Confirm hit\tC", "", lambda: self.mark_current("confirmed"))
         self._action(s, "Re&ject hit\tX", "", lambda: self.mark_current("rejected"))
+        self._action(s, "Reject hit's whole trac&k", "Shift+X", self.reject_track)
         self._action(s, "Search with c&onfirmed", "Ctrl+Shift+C", self.search_with_confirmed)
         v = self.menuBar().addMenu("&View")
         self.group_action = self._action(v, "One cell per &track", "Ctrl+T",
                                          lambda: self.results.set_group_tracks(self.group_action.isChecked()))
         self.group_action.setCheckable(True)
+        self.weak_action = self._action(v, "Show &weak matches", "Ctrl+W", self._toggle_weak)
+        self.weak_action.setCheckable(True)
+        self.weak_action.setChecked(True)
 
     def _action(self, menu, text, shortcut, slot) -> QAction:
         a = QAction(text, self)
@@ -191,6 +196,7 @@ class MainWindow(QMainWindow):
             self.results.set_results([], {})
             self.results.layout = engine.gallery.layout
             self.results.patterns = engine.model.decoder.patterns()
+            self.results.set_cut(cut_for(engine.model.meta))
             self.attributes.set_schema(engine.schema)
             self.status_gallery.setText(f"{Path(path).name}: {len(engine.gallery)} crops")
             self.status_model.setText(f"model {engine.model.name} · {engine.model.config.nbits} bits")
@@ -353,6 +359,49 @@ class MainWindow(QMainWindow):
         self.jobs.start("mark", lambda progress, cancel: engine.record_mark(item, mark or "cleared"), done,
                         self.show_error)
 
+    def reject_track(self) -> None:
+        """Reject every crop of the current hit's video track (each one audited), e.g. a track of
+        someone else, so that "Search with confirmed" leaves all of it out."""
+        index = self.view.currentIndex()
+        rh = index.data(HitRole) if index.isValid() else None
+        if rh is None or self.engine is None:
+            return
+        if rh.meta.track is None:
+            self.set_mark(rh, "rejected")
+            return
+        engine = self.engine
+
+        def work(progress, cancel):
+            ids = engine.gallery.track_items(rh.meta.source, rh.meta.track)
+            for item in ids:
+                engine.record_mark(item, "rejected")
+            return ids
+
+        def done(ids) -> None:
+            for item in ids:
+                self.results.set_mark(item, "rejected")
+                self.marked_codes.pop(item, None)
+            if self.detail.current is not None and self.detail.current.meta.id in ids:
+                self.detail.show_mark("rejected")
+            self.statusBar().showMessage(f"track {rh.meta.track}: {len(ids)} crops rejected", 4000)
+
+        self.jobs.start("reject track", work, done, self.show_error)
+
+    def _toggle_weak(self) -> None:
+        self.results.set_show_weak(self.weak_action.isChecked())
+        self._show_counts()
+
+    def _show_counts(self) -> None:
+        res = getattr(self, "last_result", None)
+        if res is None or not res.hits:
+            return
+        n = self.results.strength_counts()
+        hidden = "" if self.results.show_weak else " (weak hidden)"
+        unknown = f", {n['unknown']} unknown" if n["unknown"] else ""
+        self.status_query.setText(f"{res.mode}: {len(res.hits)} hits of {res.n_searched} in {self.last_search_ms:.0f} ms"
+                                  f" · {n['likely']} likely, {n['weak']} weak{unknown}{hidden}")
+        self.status_query.setToolTip(plain_tooltip(self.results.cut.describe()))
+
     def search_with_confirmed(self) -> None:
         """A multi-probe search: each item's photo distance is its distance to the nearest confirmed
         hit (plus the ticked attributes, if any); rejected hits are left out."""
@@ -439,12 +488,12 @@ class MainWindow(QMainWindow):
             self.last_result = res
             self._apply_pins()
             ms = 1000 * (time.perf_counter() - t0)
-            self.status_query.setText(f"{res.mode}: {len(res.hits)} hits of {res.n_searched} in {ms:.0f} ms"
-                                      if res.hits else "no hits: the gallery is empty" if not res.n_searched
+            self.last_search_ms = ms
+            self.status_query.setText("no hits: the gallery is empty" if not res.n_searched
                                       else "no hits: nothing matches")
+            self._show_counts()
             for note in res.notes:
                 self.statusBar().showMessage(note, 10000)
-            self.last_search_ms = ms
 
         def failed(msg) -> None:
             self.search_job = None

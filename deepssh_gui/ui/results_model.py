@@ -9,12 +9,14 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
 from ..common.timefmt import describe_time
 from ..search.engine import ResultHit
 from ..search.ranking import rank_labels, score_parts
+from ..search.strength import WEAK, MatchCut, counts, strength
 from .plain import plain_tooltip
 
 HitRole = Qt.UserRole + 1
 RankLabelRole = Qt.UserRole + 2  # "3", or "2=" for a hit tied with its neighbours
 MarkRole = Qt.UserRole + 3  # the examiner's mark: "confirmed", "rejected" or None
 TrackCountRole = Qt.UserRole + 4  # hits of this cell's track among the results (1 when not grouped)
+StrengthRole = Qt.UserRole + 5  # "likely", "weak" or "unknown" (search/strength.py)
 
 
 class ResultsModel(QAbstractListModel):
@@ -29,6 +31,21 @@ class ResultsModel(QAbstractListModel):
         self.group_tracks = False  # one cell per track: its best-ranked crop, with a count
         self.all_hits: list[ResultHit] = []
         self.track_counts: list[int] = []
+        self.cut = MatchCut()  # the model's likely / weak cut
+        self.show_weak = True
+        self.strengths: list[str] = []
+
+    def set_cut(self, cut: MatchCut) -> None:
+        self.cut = cut
+        self._regroup()
+
+    def set_show_weak(self, on: bool) -> None:
+        self.show_weak = on
+        self._regroup()
+
+    def strength_counts(self) -> dict[str, int]:
+        """Likely / weak / unknown among all hits of the search (shown or hidden)."""
+        return counts([rh.hit for rh in self.all_hits], self.cut)
 
     def set_results(self, hits: list[ResultHit], query_attrs: dict[int, bool]) -> None:
         self.all_hits = list(hits)
@@ -44,21 +61,28 @@ class ResultsModel(QAbstractListModel):
         hits without a track stay single. Ranks stay the engine's."""
         self.beginResetModel()
         labels = rank_labels([rh.hit for rh in self.all_hits])  # ties shown as ties ("2="), before grouping
+        strengths = [strength(rh.hit, self.cut) for rh in self.all_hits]
+        visible = [i for i, st in enumerate(strengths) if self.show_weak or st != WEAK]
         if not self.group_tracks:
-            self.hits, self.rank_labels, self.track_counts = list(self.all_hits), labels, [1] * len(self.all_hits)
+            self.hits = [self.all_hits[i] for i in visible]
+            self.rank_labels = [labels[i] for i in visible]
+            self.strengths = [strengths[i] for i in visible]
+            self.track_counts = [1] * len(visible)
         else:
             first: dict[tuple, int] = {}
-            counts: dict[tuple, int] = {}
+            per_track: dict[tuple, int] = {}
             keep = []
-            for i, rh in enumerate(self.all_hits):
+            for i in visible:
+                rh = self.all_hits[i]
                 key = (rh.meta.source, rh.meta.track) if rh.meta.track is not None else ("item", rh.meta.id)
-                counts[key] = counts.get(key, 0) + 1
+                per_track[key] = per_track.get(key, 0) + 1
                 if key not in first:
                     first[key] = i
                     keep.append((i, key))
             self.hits = [self.all_hits[i] for i, _ in keep]
             self.rank_labels = [labels[i] for i, _ in keep]
-            self.track_counts = [counts[k] for _, k in keep]
+            self.strengths = [strengths[i] for i, _ in keep]
+            self.track_counts = [per_track[k] for _, k in keep]
         self.endResetModel()
 
     def set_mark(self, item_id: int, mark: str | None) -> None:
@@ -86,11 +110,14 @@ class ResultsModel(QAbstractListModel):
             return self.marks.get(rh.meta.id)
         if role == TrackCountRole:
             return self.track_counts[index.row()]
+        if role == StrengthRole:
+            return self.strengths[index.row()]
         if role == Qt.DisplayRole:
             return f"#{self.rank_labels[index.row()]} {Path(rh.meta.crop).name}"
         if role == Qt.ToolTipRole:
             tied = self.rank_labels[index.row()].endswith("=")
-            return plain_tooltip(describe_hit(rh) + ("\ntied: other hits have exactly this score" if tied else ""))
+            return plain_tooltip(describe_hit(rh) + ("\ntied: other hits have exactly this score" if tied else "")
+                                 + f"\n{self.strengths[index.row()]} match ({self.cut.describe()})")
         return None
 
 

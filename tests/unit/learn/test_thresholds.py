@@ -35,3 +35,28 @@ def test_shift_moves_the_decision_bit():
     shift_attribute_bias(net, t)
     _, after = net.heads(feat)
     assert torch.allclose(after, before - torch.from_numpy(t), atol=1e-5)
+
+
+def test_youden_cut_on_known_distance_distributions():
+    from deepssh_gui.learn.match_threshold import youden_cut
+
+    rng = np.random.default_rng(0)
+    pos = rng.normal(60, 10, 2000).clip(0, 256).astype(int)
+    neg = rng.normal(128, 10, 20000).clip(0, 256).astype(int)
+    cut = youden_cut(pos, neg, 256)
+    assert 85 <= cut["photo_max_distance"] <= 105  # between the two modes
+    assert cut["tpr"] > 0.98 and cut["fpr"] < 0.02
+
+
+def test_photo_cut_needs_pairs_of_one_identity(tiny_model):
+    from deepssh_gui.learn.datasets.base import Sample, SampleSet
+    from deepssh_gui.learn.match_threshold import fit_photo_threshold
+    from deepssh_gui.model.schema import PETA
+
+    images = np.random.default_rng(0).integers(0, 255, (12, 64, 32, 3), dtype=np.uint8)
+    samples = [Sample(f"x{i}.png", f"T/{i % 6}", "T") for i in range(12)]
+    data = SampleSet(PETA, samples, np.full((12, len(PETA)), -1, np.int8))
+    cut = fit_photo_threshold(tiny_model.net, data, images)
+    assert cut["positive_pairs"] == 6 and cut["negative_pairs"] == 60
+    single = SampleSet(PETA, samples[:6], data.labels[:6])
+    assert fit_photo_threshold(tiny_model.net, single, images[:6])["photo_max_distance"] is None

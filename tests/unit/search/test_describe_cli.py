@@ -41,3 +41,20 @@ def test_evaluate_describe_reports_figures(tmp_path):
     bad.write_text("only one column\n")
     r = _cli("evaluate-describe", "--set", str(bad))
     assert r.returncode == 2 and "3 tab-separated columns" in r.stderr
+
+
+def test_search_reports_likely_and_weak_and_can_hide_weak(small_gallery):
+    model, gallery = small_gallery
+    r = _cli("search", "--gallery", str(gallery), "--model", str(model), "--attributes", "personalMale", "--json")
+    full = json.loads(r.stdout)
+    strengths = [h["strength"] for h in full["hits"]]
+    assert set(strengths) <= {"likely", "weak"} and len(strengths) == 8
+    assert full["strength_counts"]["weak"] == strengths.count("weak")
+    for h in full["hits"]:  # the rule: P(query) >= 0.5 is likely
+        assert (h["strength"] == "likely") == (h["query_probability"] >= 0.5)
+    r = _cli("search", "--gallery", str(gallery), "--model", str(model), "--attributes", "personalMale", "--json",
+             "--hide-weak")
+    hidden = json.loads(r.stdout)
+    assert [h["id"] for h in hidden["hits"]] == [h["id"] for h in full["hits"] if h["strength"] == "likely"]
+    r = _cli("search", "--gallery", str(gallery), "--model", str(model), "--attributes", "personalMale")
+    assert f"{strengths.count('likely')} likely, {strengths.count('weak')} weak" in r.stdout

@@ -61,3 +61,51 @@ def test_window_describe_ticks_the_panel_and_searches(qtbot, small_gallery):
         assert win.statusBar().currentMessage() == ""  # the earlier error is not left standing
     finally:
         win.close()
+
+
+def test_weak_matches_are_counted_and_can_be_hidden(qtbot, small_gallery):
+    from deepssh_gui.search.strength import strength
+
+    model, gallery = small_gallery
+    win = _open_window(qtbot, model, gallery)
+    try:
+        win.attributes.set_state("personalMale", REQUIRED)
+        _wait_results(qtbot, win)
+        shown = [strength(rh.hit, win.results.cut) for rh in win.results.hits]
+        n_weak = shown.count("weak")
+        assert f"{shown.count('likely')} likely, {n_weak} weak" in win.status_query.text()
+        win.weak_action.trigger()  # hide weak matches
+        assert len(win.results.hits) == 8 - n_weak
+        assert all(strength(rh.hit, win.results.cut) != "weak" for rh in win.results.hits)
+        assert "(weak hidden)" in win.status_query.text()
+        win.weak_action.trigger()
+        assert len(win.results.hits) == 8
+    finally:
+        win.close()
+
+
+def test_reject_track_rejects_every_crop_of_the_track_and_audits_each(qtbot, tmp_path, model_with_decoder):
+    from deepssh_gui.ingest.build import build_from_video
+    from deepssh_gui.learn.checkpoint import load_model
+    from deepssh_gui.search.gallery import Gallery
+    from tests.conftest import ROOT
+
+    m = load_model(model_with_decoder)
+    with Gallery.create(tmp_path / "g", m) as g:
+        build_from_video(g, m, str(ROOT / "resources" / "demo" / "vtest.avi"), camera="vtest")
+    win = _open_window(qtbot, model_with_decoder, tmp_path / "g")
+    try:
+        win.attributes.set_state("personalMale", REQUIRED)
+        _wait_results(qtbot, win)
+        row = next(r for r, rh in enumerate(win.results.hits) if rh.meta.track is not None)
+        rh = win.results.hits[row]
+        track = win.engine.gallery.track_items(rh.meta.source, rh.meta.track)
+        win.view.setCurrentIndex(win.results.index(row))
+        win.reject_track()
+        qtbot.waitUntil(lambda: all(win.results.marks.get(i) == "rejected" for i in track), timeout=10000)
+        import json
+
+        marks = [e for e in win.engine.gallery.audit_entries() if e["mode"] == "mark" and e["query"] == "rejected"]
+        assert {json.loads(e["result_ids"])[0] for e in marks} == set(track) and len(track) >= 2
+    finally:
+        win.close()
