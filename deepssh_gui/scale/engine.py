@@ -18,7 +18,7 @@ import numpy as np
 
 from ..common.errors import DeepSSHError
 from ..model.modelfile import load_model_file
-from ..search.engine import (ResultHit, SearchEngine, SearchRequest, SearchResult, audit_mark, audit_search,
+from ..search.engine import (ResultHit, SearchEngine, SearchRequest, SearchResult, audit_mark, audit_search, route_of,
                               encode_probe, request_probe)
 from ..search.gallery import Gallery, GalleryError
 from ..search.query import masked_bits, parse_query
@@ -149,6 +149,11 @@ class ShardedEngine:
     def record_mark(self, item_id: int, mark: str, examiner: str | None = None) -> int | None:
         """Write an examiner's confirm / reject / clear of a hit (global id) into the set's audit log."""
         return audit_mark(self.gallery.audit, self.model.hash, item_id, mark, examiner, self.gallery.state())
+
+    def route(self, item_ids: list[int], origin: str = "cli", examiner: str | None = None):
+        """The route through these items (global ids), recorded in the set's audit log."""
+        return route_of(self.gallery, self.gallery.audit, self.model.hash, item_ids, origin, examiner,
+                        self.gallery.state())
 
     def _search(self, req: SearchRequest) -> SearchResult:
         t0 = time.perf_counter()

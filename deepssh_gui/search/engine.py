@@ -25,6 +25,7 @@ from ..model.modelfile import load_model_file
 from .gallery import Gallery, ItemMeta
 from .query import AttributeQuery, masked_bits, parse_query
 from .ranking import DEFAULT_HYBRID_ALPHA, Hit, rank_codes
+from .route import Route, build_route
 
 
 @dataclass
@@ -193,6 +194,10 @@ class SearchEngine:
         """Write an examiner's confirm / reject / clear of a hit into the audit log."""
         return audit_mark(self.gallery, self.model.hash, item_id, mark, examiner)
 
+    def route(self, item_ids: list[int], origin: str = "cli", examiner: str | None = None) -> Route:
+        """The route through these items (see :mod:`.route`), recorded in the audit log."""
+        return route_of(self.gallery, self.gallery, self.model.hash, item_ids, origin, examiner)
+
     def _faiss_photo(self, probe: np.ndarray, k: int) -> list[Hit]:
         g = self.gallery
         q = np.ascontiguousarray(probe[None], dtype=np.uint8)
@@ -280,6 +285,30 @@ def audit_mark(gallery: Gallery, model_hash: str, item_id: int, mark: str, exami
                                     [int(item_id)], examiner=examiner, gallery_state=gallery_state)
     except (GalleryError, OSError) as exc:
         raise DeepSSHError(f"the mark was not recorded: the audit log could not be written ({exc})") from None
+
+
+def route_of(items_from, audit_to, model_hash: str, item_ids: list[int], origin: str, examiner: str | None,
+             gallery_state: str | None = None) -> Route:
+    """Build the route through ``item_ids`` (read from ``items_from``) and audit it in ``audit_to``."""
+    from .gallery import GalleryError
+
+    ids = sorted({int(i) for i in item_ids})
+    outside = [i for i in ids if not 0 <= i < len(items_from)]
+    try:
+        metas = [] if outside else items_from.items(ids)
+    except KeyError:  # a row missing inside the id range
+        metas = []
+    missing = outside or sorted(set(ids) - {m.id for m in metas})
+    if missing:
+        raise DeepSSHError(f"no item with id {', '.join(map(str, missing))} in this gallery")
+    route = build_route(metas)
+    try:
+        route.audit_id = audit_to.append_audit(origin, "route", "\n".join(route.lines()), None,
+                                               json.dumps({"items": ids}), model_hash, ids, examiner=examiner,
+                                               gallery_state=gallery_state)
+    except (GalleryError, OSError) as exc:
+        raise DeepSSHError(f"the route was not recorded: the audit log could not be written ({exc})") from None
+    return route
 
 
 def request_probe(req: SearchRequest) -> np.ndarray | None:

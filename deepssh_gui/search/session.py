@@ -24,6 +24,9 @@ class Session:
     version: int = SESSION_VERSION
     gallery_id: str | None = None  # the gallery's identity (its audit-chain genesis); pins mean nothing elsewhere
     marks: dict[str, str] = field(default_factory=dict)  # item id -> "confirmed" / "rejected" (examiner's marks)
+    site_plan: str | None = None  # an image of the site, for the route
+    camera_positions: dict[str, list[float]] = field(default_factory=dict)  # camera -> [x, y] fractions of the plan
+    route_items: list[int] = field(default_factory=list)  # the items of the route shown (recomputed and audited)
 
     def check_gallery(self, gallery) -> None:
         """Refuse to apply this session to another gallery than the one it was saved from."""
@@ -36,7 +39,7 @@ class Session:
         if self.gallery_id is None and os.path.realpath(self.gallery) != os.path.realpath(gallery.root):
             raise DeepSSHError(f"this session was saved for the gallery {self.gallery!r}, not this one")
         n = len(gallery)
-        bad = [i for i in self.pinned + [int(k) for k in self.marks] if not 0 <= i < n]
+        bad = [i for i in self.pinned + [int(k) for k in self.marks] + self.route_items if not 0 <= i < n]
         if bad:
             raise DeepSSHError(f"the session pins items {bad[:5]} that this gallery of {n} items does not have")
 
@@ -76,6 +79,11 @@ def _field_problem(s: Session) -> str | None:
               ("pinned", is_ints(s.pinned)),
               ("marks", isinstance(s.marks, dict) and all(
                   isinstance(k, str) and k.isdigit() and v in ("confirmed", "rejected") for k, v in s.marks.items())),
-              ("probe_box", s.probe_box is None or (is_ints(s.probe_box) and len(s.probe_box) == 4))]
+              ("probe_box", s.probe_box is None or (is_ints(s.probe_box) and len(s.probe_box) == 4)),
+              ("site_plan", is_str(s.site_plan, True)), ("route_items", is_ints(s.route_items)),
+              ("camera_positions", isinstance(s.camera_positions, dict) and all(
+                  isinstance(k, str) and isinstance(v, list) and len(v) == 2
+                  and all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x <= 1 for x in v)
+                  for k, v in s.camera_positions.items()))]
     bad = [name for name, ok in checks if not ok]
     return f"wrong type for {', '.join(bad)}" if bad else None

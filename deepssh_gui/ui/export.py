@@ -22,6 +22,7 @@ from ..common.timefmt import describe_time
 from ..search.engine import ResultHit, SearchResult
 from ..search.gallery import sha256_file
 from ..search.ranking import score_parts
+from ..search.route import Route
 from .results_model import source_text
 
 
@@ -44,6 +45,8 @@ class ReportInput:
     marks: dict | None = None  # item id -> the examiner's "confirmed" / "rejected"
     model_card: dict | None = None  # the model's measured accuracy, training data and licence (text fields)
     probe_hit: ResultHit | None = None  # when the probe was a gallery hit ("search with this as probe")
+    route: Route | None = None  # where the person went (search/route.py), audited when it was made
+    route_plan: QImage | None = None  # the route drawn on the site plan
 
     prefix: str = "report"  # the report's path without suffix
 
@@ -141,6 +144,17 @@ def _card_html(card: dict | None) -> str:
     return "".join(f"<br><b>{e(str(k))}:</b> {e(str(v))}" for k, v in card.items())
 
 
+def _route_html(inp: ReportInput, image_src) -> str:
+    """The route section: sightings and legs as text, the plan drawing, and its audit entry."""
+    if inp.route is None:
+        return ""
+    e = html.escape
+    plan = f'<br><img src="{image_src("route_plan", inp.route_plan)}" width="{inp.route_plan.width()}">' \
+        if inp.route_plan is not None else ""
+    audit_entry = e(str(inp.route.audit_id)) if inp.route.audit_id is not None else "not recorded"
+    return (f"<h3>Route (audit entry {audit_entry})</h3><pre>{e(chr(10).join(inp.route.lines()))}</pre>{plan}")
+
+
 def build_html(inp: ReportInput, image_src) -> str:
     """HTML of the report. ``image_src(key, QImage) -> str`` gives each image's src."""
     res = inp.result
@@ -204,6 +218,7 @@ contains this hash)</td></tr>
 </table>
 {probe}
 {f"<p><b>Notes:</b> {e(inp.notes)}</p>" if inp.notes else ""}
+{_route_html(inp, image_src)}
 <h3>Selected hits ({len(inp.hits)})</h3>
 {"".join(rows)}
 <p style="font-size: 8pt">Beside this report: the crops of the hits (folder <code>{e(Path(str(inp.crop_folder)).name)}</code>),
@@ -293,11 +308,14 @@ def cli_export(args) -> tuple[Path, Path, Path, int, list[str]]:
         chosen = [h for h in res.hits if h.hit.rank in ranks]
         if not chosen:
             raise DeepSSHError("no hits to export")
+        examiner = args.examiner or current_examiner()
+        route = eng.route([h.meta.id for h in chosen], origin="cli-export", examiner=examiner) \
+            if getattr(args, "route", False) else None
         inp = ReportInput(res, chosen, eng.model.name, eng.model.hash, str(Path(args.gallery).resolve()),
                           eng.gallery.content_digest(), eng.gallery.state(), args.image, args.notes or "",
                           eng.gallery.audit_head(), check_files([h.meta for h in chosen]),
-                          case_id=args.case_id or "", examiner=args.examiner or current_examiner(),
-                          model_card=eng.model.meta.get("card"))
+                          case_id=args.case_id or "", examiner=examiner,
+                          model_card=eng.model.meta.get("card"), route=route)
         html_path, pdf_path, manifest = write_evidence(inp, args.out)
     finally:
         eng.close()

@@ -23,6 +23,7 @@ from .hit_delegate import HitDelegate
 from .jobs import JobRunner
 from .probe_zone import ProbeZone
 from .results_model import HitRole, ResultsModel
+from .route_flow import RouteFlow
 from .timeline import Timeline
 
 
@@ -87,6 +88,13 @@ class MainWindow(QMainWindow):
         tdock.setObjectName("timeline")
         tdock.setWidget(self.timeline)
         self.addDockWidget(Qt.BottomDockWidgetArea, tdock)
+        self.route = RouteFlow(self)
+        rdock = QDockWidget("Route", self)
+        rdock.setObjectName("route")
+        rdock.setWidget(self.route.pane)
+        self.addDockWidget(Qt.BottomDockWidgetArea, rdock)
+        self.tabifyDockWidget(tdock, rdock)
+        tdock.raise_()
 
         self.status_gallery = plain_label("no gallery")
         self.status_model = plain_label("")
@@ -151,6 +159,7 @@ class MainWindow(QMainWindow):
         self._action(s, "Re&ject hit\tX", "", lambda: self.mark_current("rejected"))
         self._action(s, "Reject hit's whole trac&k", "Shift+X", self.reject_track)
         self._action(s, "Search with c&onfirmed", "Ctrl+Shift+C", self.search_with_confirmed)
+        self._action(s, "&Route of confirmed hits", "Ctrl+R", lambda: self.route.make_route())
         v = self.menuBar().addMenu("&View")
         self.group_action = self._action(v, "One cell per &track", "Ctrl+T",
                                          lambda: self.results.set_group_tracks(self.group_action.isChecked()))
@@ -602,6 +611,7 @@ class MainWindow(QMainWindow):
         case_id, examiner = self.report_identity(ask=interactive)
         if case_id is None:
             return
+        route, route_plan = self.route.report_parts()  # QImage work stays on the UI thread
 
         def work(progress, cancel):
             from ..search.evidence import check_files
@@ -611,7 +621,8 @@ class MainWindow(QMainWindow):
                               audit_head=eng.gallery.audit_head(), checks=check_files([h.meta for h in hits]),
                               case_id=case_id, examiner=examiner, marks=dict(self.results.marks),
                               model_card=eng.model.meta.get("card"),
-                              probe_hit=probe_hit if self.probe_code is not None else None)
+                              probe_hit=probe_hit if self.probe_code is not None else None,
+                              route=route, route_plan=route_plan)
             write_evidence(inp, out)
             return out, inp.mismatches
 
@@ -638,7 +649,7 @@ class MainWindow(QMainWindow):
                     self.probe.path, sha256_file(self.probe.path) if self.probe.path else None,
                     list(self.probe.box) if self.probe.box else None,
                     [rh.meta.id for rh in self.selected_hits()], gallery_id=genesis(self.engine.gallery.info),
-                    marks={str(i): m for i, m in sorted(self.results.marks.items())})
+                    marks={str(i): m for i, m in sorted(self.results.marks.items())}, **self.route.session_fields())
         s.save(path)
         self.statusBar().showMessage(f"session saved to {path}", 5000)
 
@@ -671,6 +682,7 @@ class MainWindow(QMainWindow):
         self.marked_codes = dict(zip(confirmed, self.engine.gallery.codes_of(confirmed))) if confirmed else {}
         if s.probe_path:
             self.probe.set_probe(s.probe_path)
+        self.route.restore(s.site_plan, s.camera_positions, s.route_items)
         try:
             self.attributes.set_query(s.attributes)
         except ValueError as exc:

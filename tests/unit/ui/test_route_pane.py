@@ -1,0 +1,82 @@
+"""The Route pane (pytest-qt, offscreen): confirmed hits on two cameras -> route, plan, session, report."""
+
+import pytest
+from PySide6.QtGui import QColor, QImage
+
+from deepssh_gui.ui.attribute_panel import REQUIRED
+from tests.unit.ui.test_main_window import _open_window, _wait_results
+
+T0 = 1_790_000_000.0
+
+
+@pytest.fixture()
+def two_camera_gallery(tmp_path, model_with_decoder):
+    from deepssh_gui.ingest.build import build_from_video
+    from deepssh_gui.learn.checkpoint import load_model
+    from deepssh_gui.search.gallery import Gallery
+    from tests.conftest import ROOT
+
+    m = load_model(model_with_decoder)
+    import shutil
+
+    video = str(ROOT / "resources" / "demo" / "vtest.avi")
+    other = shutil.copy(video, tmp_path / "hall.avi")  # another file: the same file is one source
+    with Gallery.create(tmp_path / "g", m) as g:
+        build_from_video(g, m, video, camera="door", start_time=T0)
+        build_from_video(g, m, str(other), camera="hall", start_time=T0 + 600)
+    return model_with_decoder, tmp_path / "g"
+
+
+def test_route_plan_session_and_report(qtbot, tmp_path, two_camera_gallery):
+    model, gallery = two_camera_gallery
+    win = _open_window(qtbot, model, gallery)
+    try:
+        win.attributes.set_state("personalMale", REQUIRED)
+        _wait_results(qtbot, win)
+        door = next(rh for rh in win.results.hits if rh.meta.camera == "door")
+        hall = next(rh for rh in win.results.hits if rh.meta.camera == "hall")
+        for rh in (door, hall):
+            win.set_mark(rh, "confirmed")
+        qtbot.waitUntil(lambda: len(win.route.confirmed_ids()) == 2, timeout=10000)
+        win.route.make_route()
+        qtbot.waitUntil(lambda: win.route.pane.route is not None, timeout=10000)
+        route = win.route.pane.route
+        assert route.cameras == ["door", "hall"] and route.legs[0].gap_seconds > 500
+        assert "-> hall after" in win.route.pane.text.toPlainText()
+        # a site plan; the cameras are placed by clicking
+        plan = QImage(300, 200, QImage.Format_RGB32)
+        plan.fill(QColor("#dddddd"))
+        plan.save(str(tmp_path / "plan.png"))
+        assert win.route.load_plan(str(tmp_path / "plan.png"))
+        for cam, xy in (("door", (0.1, 0.5)), ("hall", (0.9, 0.5))):
+            win.route.pane.camera.setCurrentText(cam)
+            win.route.pane._place(*xy)
+        drawn = win.route.report_parts()[1]
+        assert drawn is not None and drawn.pixelColor(320, 210) != QColor("#dddddd")  # the arrow crosses the middle
+        win.save_session(str(tmp_path / "s.json"))
+        win.export_selected(str(tmp_path / "rep" / "report.html"))
+        qtbot.waitUntil(lambda: (tmp_path / "rep" / "report.html").is_file(), timeout=20000)
+        html = (tmp_path / "rep" / "report.html").read_text()
+        assert f"Route (audit entry {route.audit_id})" in html and "-&gt; hall after" in html
+    finally:
+        win.close()
+    win2 = _open_window(qtbot, model, gallery)
+    try:
+        win2.open_session(str(tmp_path / "s.json"))
+        qtbot.waitUntil(lambda: win2.route.pane.route is not None, timeout=10000)
+        assert win2.route.pane.route.cameras == ["door", "hall"]
+        assert win2.route.pane.canvas.positions == {"door": (0.1, 0.5), "hall": (0.9, 0.5)}
+        rows = [e for e in win2.engine.gallery.audit_entries() if e["mode"] == "route"]
+        assert len(rows) == 2  # made, then made again on restore: each one audited
+    finally:
+        win2.close()
+
+
+def test_route_without_confirmed_hits_says_what_to_do(qtbot, small_gallery):
+    model, gallery = small_gallery
+    win = _open_window(qtbot, model, gallery)
+    try:
+        win.route.make_route()
+        assert "Confirm the hits" in win.last_error
+    finally:
+        win.close()
