@@ -118,6 +118,26 @@ def cmd_route(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_frame_hash(args: argparse.Namespace) -> int:
+    """SHA-256 of a video frame's decoded RGB24 pixels, as listed in ``REPORT.originals.sha256``."""
+    from ..common.imageio import import_cv2
+    from ..ingest.redact import frame_sha256
+
+    cv2 = import_cv2()
+    if not Path(args.video).is_file():
+        raise DeepSSHError(f"{args.video!r} is not a file")
+    cap = cv2.VideoCapture(args.video)
+    try:
+        cap.set(cv2.CAP_PROP_POS_FRAMES, args.frame)
+        ok, img = cap.read()
+    finally:
+        cap.release()
+    if not ok:
+        raise DeepSSHError(f"cannot decode frame {args.frame} of {args.video!r}")
+    print(f"{frame_sha256(img[:, :, ::-1])}  {Path(args.video).name}.frame{args.frame:06d}.rgb24")
+    return 0
+
+
 def plain(text: str) -> str:
     """User-supplied text on one terminal line: control characters are shown escaped, never acted on."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
@@ -233,6 +253,11 @@ def register_route(sub) -> None:
 
 def register(sub) -> None:
     register_route(sub)
+    fh = sub.add_parser("frame-hash", help="SHA-256 of a video frame's decoded pixels (checks a redacted report's "
+                                           "originals.sha256 line)")
+    fh.add_argument("video")
+    fh.add_argument("frame", type=int)
+    fh.set_defaults(func=cmd_frame_hash)
     se = sub.add_parser("search", help="search a gallery by photo, attributes, or both")
     se.add_argument("--gallery", required=True)
     se.add_argument("--model", default=str(default_model_path()))
@@ -265,6 +290,9 @@ def register(sub) -> None:
     ex.add_argument("--top", type=positive_int, default=10)
     ex.add_argument("--ranks", help="comma-separated ranks to include (default: all shown)")
     ex.add_argument("--notes", help="free-text note printed in the report")
+    ex.add_argument("--redact", choices=["none", "others", "outside"], default="none",
+                    help="frames in the report: others = pixelate every other person found; outside = pixelate "
+                         "everything outside the subject's box (unredacted frames' hashes kept)")
     ex.add_argument("--route", action="store_true",
                     help="add the route through the exported hits (sightings per camera, by time; audited)")
     ex.add_argument("--out", required=True,

@@ -47,6 +47,8 @@ class ReportInput:
     probe_hit: ResultHit | None = None  # when the probe was a gallery hit ("search with this as probe")
     route: Route | None = None  # where the person went (search/route.py), audited when it was made
     route_plan: QImage | None = None  # the route drawn on the site plan
+    redaction: str = "none"  # exported frames: "none", "others" (bystanders pixelated) or "outside" (ingest/redact.py)
+    frames: dict | None = None  # item id -> (shown QImage, unredacted RGB24 SHA-256), made once per export
 
     prefix: str = "report"  # the report's path without suffix
 
@@ -82,21 +84,37 @@ def _png(img: QImage) -> bytes:
     return bytes(ba.data())
 
 
-def _frame_with_box(rh: ResultHit, max_w: int = 240) -> QImage | None:
+def _frame_with_box(inp: "ReportInput", rh: ResultHit, max_w: int = 240) -> QImage | None:
+    """The hit's source frame, redacted as the report asks, with the subject's box drawn (cached in ``inp``)."""
     if rh.meta.frame is None:
         return None
+    if inp.frames is None:
+        inp.frames = {}
+    if rh.meta.id in inp.frames:
+        return inp.frames[rh.meta.id][0]
+    from ..ingest.redact import frame_sha256, person_boxes, redact
     from .detail_pane import numpy_to_qimage, read_source_frame
 
     rgb = read_source_frame(rh.meta.source, rh.meta.frame)
     if rgb is None:
         return None
-    img = numpy_to_qimage(rgb)
+    original = frame_sha256(rgb)
+    others = person_boxes(rh.meta.source, rh.meta.frame) if inp.redaction == "others" else []
+    img = numpy_to_qimage(redact(rgb, rh.meta.bbox, inp.redaction, others))
     if rh.meta.bbox:
         p = QPainter(img)
         p.setPen(QPen(QColor("#e8a317"), 4))
         p.drawRect(*rh.meta.bbox)
         p.end()
-    return img.scaledToWidth(min(max_w, img.width()))
+    # redacted frames are shown larger: the subject's box must stay readable beside the mosaic
+    shown = img.scaledToWidth(min(max_w if inp.redaction == "none" else 2 * max_w, img.width()))
+    inp.frames[rh.meta.id] = (shown, original)
+    return shown
+
+
+def original_frame_name(rh: ResultHit) -> str:
+    """The file name a second party gives the unredacted frame they decode (``sha256sum -c`` line)."""
+    return f"{Path(rh.meta.source).name}.frame{rh.meta.frame:06d}.rgb24"
 
 
 def _load(path: str | None, max_h: int) -> QImage | None:
@@ -144,6 +162,23 @@ def _card_html(card: dict | None) -> str:
     return "".join(f"<br><b>{e(str(k))}:</b> {e(str(v))}" for k, v in card.items())
 
 
+REDACTION_TEXT = {
+    "none": "not redacted",
+    "others": "every other person the detectors found is pixelated (a detector can miss someone)",
+    "outside": "everything outside the subject's box is pixelated",
+}
+
+
+def _original_html(inp: ReportInput, rh: ResultHit) -> str:
+    got = (inp.frames or {}).get(rh.meta.id)
+    if got is None or inp.redaction == "none":
+        return ""
+    return (f"<b>Frame shown redacted;</b> unredacted frame (RGB24 pixels) SHA-256 <code>{got[1]}</code>, "
+            f"listed as <code>{html.escape(original_frame_name(rh))}</code> in "
+            f"<code>{html.escape(Path(inp.prefix).name)}.originals.sha256</code> (recompute from the footage with "
+            f"<code>deepssh frame-hash SOURCE {rh.meta.frame}</code>)<br>")
+
+
 def _route_html(inp: ReportInput, image_src) -> str:
     """The route section: sightings and legs as text, the plan drawing, and its audit entry."""
     if inp.route is None:
@@ -163,12 +198,12 @@ def build_html(inp: ReportInput, image_src) -> str:
     for i, rh in enumerate(inp.hits):
         m = rh.meta
         thumb = _load(m.crop, 160) or _load(m.thumb, 160)
-        frame = _frame_with_box(rh)
+        frame = _frame_with_box(inp, rh)
         imgs = ""
         if thumb is not None:
             imgs += f'<img src="{image_src(f"hit{i}", thumb)}" height="{thumb.height()}">'
         if frame is not None:
-            imgs += f'<br><img src="{image_src(f"frame{i}", frame)}" width="{min(240, frame.width())}">'
+            imgs += f'<br><img src="{image_src(f"frame{i}", frame)}" width="{frame.width()}">'
         when = f"frame {m.frame}, {describe_time(m.timestamp, 2)}" if m.frame is not None else "—"
         dist = ", ".join(score_parts(rh.hit) + ([f"attribute bits d={rh.hit.attribute_distance}"]
                                                 if rh.hit.query_probability is not None else []))
@@ -178,7 +213,7 @@ def build_html(inp: ReportInput, image_src) -> str:
 <tr><td valign="top"><b>#{rh.hit.rank}</b><br>item {m.id}</td><td valign="top">{imgs}</td>
 <td valign="top"><b>Source:</b> {e(m.source)}<br><b>SHA-256 at ingest:</b> <code>{e(m.source_sha256)}</code><br>
 {_check_html(inp, m.id)}
-<b>Camera:</b> {e(m.camera or "—")} &nbsp; <b>Time:</b> {e(when)}<br>
+{_original_html(inp, rh)}<b>Camera:</b> {e(m.camera or "—")} &nbsp; <b>Time:</b> {e(when)}<br>
 <b>Box:</b> {e(str(m.bbox) if m.bbox else "—")} &nbsp; <b>Track:</b> {e(str(m.track) if m.track is not None else "—")}<br>
 <b>Score:</b> {e(dist)}<br><b>Examiner's mark:</b> {e((inp.marks or {}).get(m.id) or "not confirmed or rejected")}<br>
 <b>Attribute match:</b><br>{_explanation(rh)}</td></tr></table>""")
@@ -215,6 +250,7 @@ later with <code>deepssh audit --gallery G --verify</code>: a log rewritten afte
 contains this hash)</td></tr>
 <tr><td><b>Attributes</b></td><td>{e(res.query.text or "—")}</td></tr>
 <tr><td><b>Probe</b></td><td>{probe_sha}</td></tr>
+<tr><td><b>Frames</b></td><td>{e(REDACTION_TEXT[inp.redaction])}</td></tr>
 </table>
 {probe}
 {f"<p><b>Notes:</b> {e(inp.notes)}</p>" if inp.notes else ""}
@@ -277,7 +313,14 @@ def write_evidence(inp: ReportInput, out: str | Path) -> tuple[Path, Path, Path]
     inp.crop_copies = copy_hit_crops(prefix, [(rh.hit.rank, rh.meta) for rh in inp.hits])
     html_path, pdf_path = prefix.with_name(prefix.name + ".html"), prefix.with_name(prefix.name + ".pdf")
     export_report(inp, html_path, pdf_path)
-    manifest, _ = write_manifests(prefix, [html_path, pdf_path, *inp.crop_copies.values()],
+    extra = []
+    if inp.redaction != "none" and inp.frames:
+        # the unredacted frames' pixels, for a second party who holds the footage (docs/reliability.md)
+        originals = prefix.with_name(prefix.name + ".originals.sha256")
+        atomic_write_text(originals, "".join(f"{inp.frames[rh.meta.id][1]}  {original_frame_name(rh)}\n"
+                                             for rh in inp.hits if rh.meta.id in inp.frames))
+        extra.append(originals)
+    manifest, _ = write_manifests(prefix, [html_path, pdf_path, *inp.crop_copies.values(), *extra],
                                   [rh.meta for rh in inp.hits])
     return html_path, pdf_path, manifest
 
@@ -315,7 +358,8 @@ def cli_export(args) -> tuple[Path, Path, Path, int, list[str]]:
                           eng.gallery.content_digest(), eng.gallery.state(), args.image, args.notes or "",
                           eng.gallery.audit_head(), check_files([h.meta for h in chosen]),
                           case_id=args.case_id or "", examiner=examiner,
-                          model_card=eng.model.meta.get("card"), route=route)
+                          model_card=eng.model.meta.get("card"), route=route,
+                          redaction=getattr(args, "redact", "none") or "none")
         html_path, pdf_path, manifest = write_evidence(inp, args.out)
     finally:
         eng.close()

@@ -594,6 +594,25 @@ class MainWindow(QMainWindow):
             st.setValue("report/examiner", examiner.strip())
         return case_id.strip(), examiner.strip()
 
+    def report_redaction(self, ask: bool) -> str | None:
+        """How the report's frames are redacted (remembered; asked for when ``ask``; None: cancelled)."""
+        from .export import REDACTION_TEXT
+
+        st = QSettings()
+        current = str(st.value("report/redaction", "none") or "none")
+        if current not in REDACTION_TEXT:
+            current = "none"
+        if not ask:
+            return current
+        labels = [f"{k}: {v}" for k, v in REDACTION_TEXT.items()]
+        choice, ok = QInputDialog.getItem(self, "Evidence report", "Frames of the hits (for sharing):", labels,
+                                          list(REDACTION_TEXT).index(current), False)
+        if not ok:
+            return None
+        mode = choice.split(":")[0]
+        st.setValue("report/redaction", mode)
+        return mode
+
     def export_selected(self, path: str | None = None) -> None:
         hits = self.selected_hits() or self.results.hits[:20]
         if not hits or self.engine is None or self.last_result is None:
@@ -612,6 +631,9 @@ class MainWindow(QMainWindow):
         if case_id is None:
             return
         route, route_plan = self.route.report_parts()  # QImage work stays on the UI thread
+        redaction = self.report_redaction(ask=interactive)
+        if redaction is None:
+            return
 
         def work(progress, cancel):
             from ..search.evidence import check_files
@@ -622,7 +644,7 @@ class MainWindow(QMainWindow):
                               case_id=case_id, examiner=examiner, marks=dict(self.results.marks),
                               model_card=eng.model.meta.get("card"),
                               probe_hit=probe_hit if self.probe_code is not None else None,
-                              route=route, route_plan=route_plan)
+                              route=route, route_plan=route_plan, redaction=redaction)
             write_evidence(inp, out)
             return out, inp.mismatches
 

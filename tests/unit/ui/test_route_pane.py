@@ -80,3 +80,35 @@ def test_route_without_confirmed_hits_says_what_to_do(qtbot, small_gallery):
         assert "Confirm the hits" in win.last_error
     finally:
         win.close()
+
+
+def test_redacted_export_from_the_gui_keeps_the_originals_hashes(qtbot, tmp_path, two_camera_gallery):
+    import subprocess
+    import sys
+
+    from PySide6.QtCore import QSettings
+
+    from tests.conftest import ROOT
+
+    model, gallery = two_camera_gallery
+    QSettings().setValue("report/redaction", "outside")
+    win = _open_window(qtbot, model, gallery)
+    try:
+        win.attributes.set_state("personalMale", REQUIRED)
+        _wait_results(qtbot, win)
+        from PySide6.QtCore import QItemSelectionModel
+
+        win.view.selectionModel().select(win.results.index(0), QItemSelectionModel.Select)
+        win.export_selected(str(tmp_path / "rep" / "report.html"))
+        qtbot.waitUntil(lambda: (tmp_path / "rep" / "report.sha256").is_file(), timeout=30000)
+    finally:
+        win.close()
+        QSettings().remove("report/redaction")
+    html = (tmp_path / "rep" / "report.html").read_text()
+    assert "everything outside the subject" in html and "unredacted frame (RGB24 pixels) SHA-256" in html
+    originals = (tmp_path / "rep" / "report.originals.sha256").read_text().split()
+    assert len(originals) == 2 and originals[1].endswith(".rgb24") and originals[0] in html
+    assert "report.originals.sha256" in (tmp_path / "rep" / "report.sha256").read_text()
+    r = subprocess.run([sys.executable, "-m", "deepssh_gui.cli", "verify", str(tmp_path / "rep" / "report")],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stdout + r.stderr
