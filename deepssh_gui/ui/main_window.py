@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.BottomDockWidgetArea, rdock)
         self.tabifyDockWidget(tdock, rdock)
         tdock.raise_()
+        self.route_dock = rdock
 
         self.status_gallery = plain_label("no gallery")
         self.status_model = plain_label("")
