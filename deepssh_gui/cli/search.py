@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..common.argtypes import unit_float
 from ..common.errors import DeepSSHError
 from ..common.timefmt import describe_time
 from ..search.strength import LIKELY, UNKNOWN, WEAK, MatchCut, counts, cut_for, strength
@@ -39,17 +40,16 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result_to_json(res, cut, args.hide_weak), indent=1))
         return 0
-    print(f"{res.mode} search over {res.n_searched} items in {1000 * res.seconds:.1f} ms"
-          + (f"; query: {res.query.text} (ranked by {res.rank})" if res.query else ""))
-    if not res.hits:
-        print("no hits: the gallery is empty" if not res.n_searched and not (args.camera or args.t_from or args.t_to)
-              else "no hits: no item passes the camera/time filters")
     from ..search.ranking import rank_labels
 
     n = counts([rh.hit for rh in res.hits], cut)
-    if res.hits:
-        print(f"{n[LIKELY]} likely, {n[WEAK]} weak" + (f", {n[UNKNOWN]} unknown" if n[UNKNOWN] else "")
-              + (" (weak hidden: --hide-weak)" if args.hide_weak else "") + f"; {cut.describe()}")
+    strength_text = (f"; {n[LIKELY]} likely, {n[WEAK]} weak" + (f", {n[UNKNOWN]} unknown" if n[UNKNOWN] else "")
+                     + (" (weak hidden)" if args.hide_weak else "") + f" [{cut.describe()}]") if res.hits else ""
+    print(f"{res.mode} search over {res.n_searched} items in {1000 * res.seconds:.1f} ms"
+          + (f"; query: {res.query.text} (ranked by {res.rank})" if res.query else "") + strength_text)
+    if not res.hits:
+        print("no hits: the gallery is empty" if not res.n_searched and not (args.camera or args.t_from or args.t_to)
+              else "no hits: no item passes the camera/time filters")
     for label, rh in zip(rank_labels([rh.hit for rh in res.hits]), res.hits):
         s = strength(rh.hit, cut)
         if args.hide_weak and s == WEAK:
@@ -270,7 +270,7 @@ def register(sub) -> None:
     se.add_argument("--from", dest="t_from")
     se.add_argument("--to", dest="t_to")
     se.add_argument("--top", type=positive_int, default=20)
-    se.add_argument("--alpha", type=float, default=0.5, help="hybrid weight of the attribute part")
+    se.add_argument("--alpha", type=unit_float, default=0.5, help="hybrid weight of the attribute part (0 to 1)")
     se.add_argument("--json", action="store_true")
     se.add_argument("--hide-weak", action="store_true",
                     help="leave out weak matches (P(query) < 0.5, or a photo distance beyond the model's cut)")
@@ -290,6 +290,8 @@ def register(sub) -> None:
     ex.add_argument("--top", type=positive_int, default=10)
     ex.add_argument("--ranks", help="comma-separated ranks to include (default: all shown)")
     ex.add_argument("--notes", help="free-text note printed in the report")
+    ex.add_argument("--replace", action="store_true",
+                    help="replace a report already at --out (all of its files, crops included, are removed first)")
     ex.add_argument("--redact", choices=["none", "others", "outside"], default="none",
                     help="frames in the report: others = pixelate every other person found; outside = pixelate "
                          "everything outside the subject's box (unredacted frames' hashes kept)")

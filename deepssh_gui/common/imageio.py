@@ -22,6 +22,34 @@ def is_image_path(path: str | os.PathLike) -> bool:
     return Path(path).suffix.lower() in IMAGE_EXTENSIONS
 
 
+_DEEP_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
+
+
+def _deep_to_rgb8(p: str, im) -> np.ndarray:
+    """A greyscale image of more than 8 bits (16-bit PNG, 32-bit integer or float TIFF) as 8-bit RGB.
+
+    PIL's ``convert("RGB")`` clips such values at 255, so a 16-bit photo came out all white and a
+    float one (values in 0..1) black. Integers are scaled from their bit depth, floats from
+    0..1 (or 0..255 when they are already in that range); anything else is refused.
+    """
+    a = np.asarray(im, dtype=np.float64)
+    lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
+    if not np.isfinite(a).all():
+        raise ImageError(p, "floating-point image with NaN or infinite pixels")
+    if im.mode == "F":
+        if lo >= 0 and hi <= 1:
+            a = a * 255.0
+        elif not (lo >= 0 and hi <= 255):
+            raise ImageError(p, f"floating-point image with values from {lo:g} to {hi:g}: convert it to 8 bits "
+                                f"per channel first (no safe scale is known)")
+    elif lo < 0 or hi > 65535:
+        raise ImageError(p, f"{im.mode} image with values from {lo:g} to {hi:g}: convert it to 8 bits per channel")
+    else:
+        a = a / 257.0  # 16 bits to 8: 65535 -> 255
+    g = np.clip(np.rint(a), 0, 255).astype(np.uint8)
+    return np.repeat(g[:, :, None], 3, axis=2)
+
+
 def read_rgb(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Read an image file as ``uint8 (H, W, 3)`` RGB, upright.
 
@@ -47,7 +75,8 @@ def read_rgb(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndarra
             if w < 2 or h < 2:
                 raise ImageError(p, f"image is only {w}x{h} pixels")
             im.load()
-            arr = np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+            im = ImageOps.exif_transpose(im)
+            arr = _deep_to_rgb8(p, im) if im.mode in _DEEP_MODES else np.asarray(im.convert("RGB"))
     except ImageError:
         raise
     except UnidentifiedImageError:

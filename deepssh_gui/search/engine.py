@@ -50,6 +50,14 @@ class SearchRequest:
     rank: str = "auto"
     examiner: str | None = None  # recorded in the audit log; default: the OS user
 
+    def __post_init__(self) -> None:
+        import math
+
+        # NaN or inf would make every hybrid score NaN and the ranking meaningless, silently
+        if not isinstance(self.alpha, (int, float)) or not math.isfinite(self.alpha) or not 0 <= self.alpha <= 1:
+            raise DeepSSHError(f"alpha (the hybrid weight of the attribute part) must be a number from 0 to 1, "
+                               f"got {self.alpha!r}")
+
 
 @dataclass
 class ResultHit:

@@ -8,6 +8,7 @@ changed or missing file is never reported as if it were the original.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +83,7 @@ def find_source(path: str, sha256: str, gallery_root: str | os.PathLike,
 MANIFEST_SUFFIX = ".sha256"  # the report's files, relative to the report's folder (sha256sum -c)
 SOURCES_SUFFIX = ".sources.sha256"  # the footage, absolute paths, hashes recorded at ingest
 CROPS_SUFFIX = ".crops"  # copies of the reported hits' crops
+ORIGINALS_SUFFIX = ".originals.sha256"  # unredacted frames' pixel hashes (redacted reports)
 
 
 def _sum_line(sha: str, name: str) -> str:
@@ -156,45 +158,84 @@ class VerifyLine:
 
 
 def find_manifest(report: str | os.PathLike) -> Path:
-    """The ``.sha256`` manifest of a report given as its prefix, its HTML/PDF or the manifest itself."""
+    """The ``.sha256`` manifest of a report given as its prefix, its HTML/PDF, the manifest itself,
+    or the folder that holds exactly one report."""
+    from ..common.errors import DeepSSHError
+
     p = Path(report)
+    if p.is_dir():
+        found = sorted(f for f in p.glob("*" + MANIFEST_SUFFIX)
+                       if not f.name.endswith((SOURCES_SUFFIX, ORIGINALS_SUFFIX)))
+        if len(found) != 1:
+            names = ", ".join(f.name for f in found) or "none"
+            raise DeepSSHError(f"{str(p)!r} holds {len(found)} report manifests ({names}): name the report")
+        return found[0]
     if p.name.endswith(SOURCES_SUFFIX):
         p = p.with_name(p.name[: -len(SOURCES_SUFFIX)])
+    elif p.name.endswith(ORIGINALS_SUFFIX):
+        p = p.with_name(p.name[: -len(ORIGINALS_SUFFIX)])
     elif p.suffix in (MANIFEST_SUFFIX, ".html", ".pdf"):
         p = p.with_suffix("")
     return p.with_name(p.name + MANIFEST_SUFFIX)
 
 
+_INGEST_HASH = re.compile(r"SHA-256 at ingest:</b> <code>([0-9a-f]{64})</code>")
+
+
+def _read_manifest(path: Path) -> list[tuple[str, str]]:
+    from ..common.errors import DeepSSHError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise DeepSSHError(f"{str(path)!r} is not a sha256sum manifest (not UTF-8 text)") from None
+    entries = [_parse_sum_line(ln) for ln in text.splitlines() if ln.strip()]
+    if any(e is None for e in entries) or not entries:
+        raise DeepSSHError(f"{str(path)!r} is not a sha256sum manifest")
+    return entries
+
+
 def verify_report(report: str | os.PathLike) -> list[VerifyLine]:
-    """Check an exported report: every file of its manifest re-hashed, every crop copy's hash
-    stated in the HTML report, and the footage of its sources manifest where it is available."""
+    """Check an exported report: every file of its manifest re-hashed; the manifest lists the
+    report's own HTML and PDF; every crop copy's hash stated in the HTML report; the footage's
+    hashes in the sources manifest are the ones the HTML states, and the footage is re-hashed
+    where it is available."""
     from ..common.errors import DeepSSHError
 
     manifest = find_manifest(report)
+    if not manifest.is_file():
+        raise DeepSSHError(f"no evidence manifest at {str(manifest)!r}")
     try:
-        text = manifest.read_text(encoding="utf-8")
+        entries = _read_manifest(manifest)
     except OSError as exc:
         raise DeepSSHError(f"no evidence manifest at {str(manifest)!r} ({exc.strerror or exc})") from None
     base = manifest.parent
+    stem = manifest.name[: -len(MANIFEST_SUFFIX)]
     out, html_text = [], None
-    entries = [_parse_sum_line(ln) for ln in text.splitlines() if ln.strip()]
-    if any(e is None for e in entries) or not entries:
-        raise DeepSSHError(f"{str(manifest)!r} is not a sha256sum manifest")
     for sha, name in entries:
         path = base / name
         actual = sha256_file(path) if path.is_file() else None
         out.append(VerifyLine(name, "MISSING" if actual is None else "OK" if actual == sha else "MISMATCH"))
-        if name.endswith(".html") and actual is not None:
+        if name == stem + ".html" and actual is not None:
             html_text = path.read_text(encoding="utf-8", errors="replace")
+    listed = {name for _, name in entries}
+    for own in (stem + ".html", stem + ".pdf"):  # a manifest without them would skip the checks below
+        if own not in listed:
+            out.append(VerifyLine(own, "NOT IN MANIFEST"))
     if html_text is not None:  # the report binds each crop copy to its hash: the copies must be those crops
         for sha, name in entries:
             if CROPS_SUFFIX + "/" in name and crop_statement(name, sha) not in html_text:
                 out.append(VerifyLine(name, "NOT IN REPORT"))
-    sources = manifest.with_name(manifest.name[: -len(MANIFEST_SUFFIX)] + SOURCES_SUFFIX)
+    stated = set(_INGEST_HASH.findall(html_text or ""))
+    sources = manifest.with_name(stem + SOURCES_SUFFIX)
     if sources.is_file():
-        for sha, name in filter(None, map(_parse_sum_line, sources.read_text(encoding="utf-8").splitlines())):
-            if not os.path.isfile(name):
+        for sha, name in _read_manifest(sources):
+            if html_text is not None and sha not in stated:  # a rewritten sources manifest
+                out.append(VerifyLine(name, "NOT IN REPORT"))
+            elif not os.path.isfile(name):
                 out.append(VerifyLine(name, "not available here"))
             else:
                 out.append(VerifyLine(name, "OK" if sha256_file(name) == sha else "MISMATCH"))
+    elif stated:
+        out.append(VerifyLine(sources.name, "MISSING"))
     return out

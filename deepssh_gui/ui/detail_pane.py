@@ -130,12 +130,13 @@ class DetailPane(QWidget):
         self.attrs.clear()
         self.track.clear()
 
-    def show_hit(self, rh: ResultHit, schema, track_items: list | None = None) -> None:
+    def show_hit(self, rh: ResultHit, schema, track_items: list | None = None, label: str | None = None) -> None:
+        """Show a hit; ``label`` is its rank as the grid shows it ("8=" for a tie)."""
         self.current = rh
         self.probe_btn.setEnabled(True)
         self.confirm_btn.setEnabled(True)
         self.reject_btn.setEnabled(True)
-        self.title.setText(describe_hit(rh).replace("\n", " · "))
+        self.title.setText(describe_hit(rh, label).replace("\n", " · "))
         pm = QPixmap(rh.meta.crop)
         if pm.isNull() and rh.meta.thumb:
             pm = QPixmap(rh.meta.thumb)

@@ -21,7 +21,7 @@ from ..common.atomic import atomic_write_bytes, atomic_write_text
 from ..common.timefmt import describe_time
 from ..search.engine import ResultHit, SearchResult
 from ..search.gallery import sha256_file
-from ..search.ranking import score_parts
+from ..search.ranking import rank_labels, score_parts
 from ..search.route import Route
 from .results_model import source_text
 
@@ -47,6 +47,7 @@ class ReportInput:
     probe_hit: ResultHit | None = None  # when the probe was a gallery hit ("search with this as probe")
     route: Route | None = None  # where the person went (search/route.py), audited when it was made
     route_plan: QImage | None = None  # the route drawn on the site plan
+    probe_items: list | None = None  # ItemMeta of the confirmed hits of a "search with confirmed"
     redaction: str = "none"  # exported frames: "none", "others" (bystanders pixelated) or "outside" (ingest/redact.py)
     frames: dict | None = None  # item id -> (shown QImage, unredacted RGB24 SHA-256), made once per export
 
@@ -195,6 +196,8 @@ def build_html(inp: ReportInput, image_src) -> str:
     res = inp.result
     e = html.escape
     rows = []
+    # ranks as the search showed them: tied hits share a rank with "=" (never #1 and #2)
+    shown = dict(zip((rh.meta.id for rh in res.hits), rank_labels([rh.hit for rh in res.hits])))
     for i, rh in enumerate(inp.hits):
         m = rh.meta
         thumb = _load(m.crop, 160) or _load(m.thumb, 160)
@@ -210,7 +213,7 @@ def build_html(inp: ReportInput, image_src) -> str:
         # one table per hit, each starting a new page: a hit (about a third of a page) is never
         # split across a page break in the PDF (Qt's rich text has page breaks, not "avoid")
         rows.append(f"""<table width="100%" style="page-break-before: always">
-<tr><td valign="top"><b>#{rh.hit.rank}</b><br>item {m.id}</td><td valign="top">{imgs}</td>
+<tr><td valign="top"><b>#{e(shown.get(m.id, str(rh.hit.rank)))}</b><br>item {m.id}</td><td valign="top">{imgs}</td>
 <td valign="top"><b>Source:</b> {e(m.source)}<br><b>SHA-256 at ingest:</b> <code>{e(m.source_sha256)}</code><br>
 {_check_html(inp, m.id)}
 {_original_html(inp, rh)}<b>Camera:</b> {e(m.camera or "—")} &nbsp; <b>Time:</b> {e(when)}<br>
@@ -231,6 +234,16 @@ def build_html(inp: ReportInput, image_src) -> str:
                  + (f'<br><img src="{image_src("probe", pimg)}" height="{pimg.height()}">' if pimg is not None else "")
                  + "</p>")
         probe_sha = f"gallery item {ph.meta.id}; code <code>{e(ph.code.tobytes().hex())}</code>"
+    if inp.probe_items:  # "search with confirmed": every confirmed hit was a probe
+        imgs = []
+        for j, m in enumerate(inp.probe_items):
+            pimg = _load(m.crop, 120) or _load(m.thumb, 120)
+            if pimg is not None:
+                imgs.append(f'<img src="{image_src(f"probe{j}", pimg)}" height="{pimg.height()}">')
+        ids = ", ".join(str(m.id) for m in inp.probe_items)
+        probe = (f"<p><b>Probe:</b> the examiner's {len(inp.probe_items)} confirmed hits (items {ids}), searched "
+                 f"by their codes (an item's distance is to the nearest of them)<br>{' '.join(imgs)}</p>")
+        probe_sha = f"confirmed gallery items {ids}"
     return f"""<html><head><meta charset="utf-8"><title>DeepSSH evidence report</title>
 <style>body {{ font-family: sans-serif; font-size: 10pt; }} td {{ padding: 4px; border-bottom: 1px solid #ccc; }}
 code {{ font-size: 8pt; }}</style></head><body>
@@ -301,14 +314,36 @@ def export_report(inp: ReportInput, html_path: str | Path, pdf_path: str | Path 
     atomic_write_bytes(pdf_path, bytes(buf.data()))
 
 
-def write_evidence(inp: ReportInput, out: str | Path) -> tuple[Path, Path, Path]:
+def report_files(prefix: Path) -> list[Path]:
+    """Every file or folder a report at ``prefix`` consists of."""
+    from ..search.evidence import CROPS_SUFFIX, MANIFEST_SUFFIX, ORIGINALS_SUFFIX, SOURCES_SUFFIX
+
+    return [prefix.with_name(prefix.name + x) for x in (".html", ".pdf", MANIFEST_SUFFIX, SOURCES_SUFFIX,
+                                                          ORIGINALS_SUFFIX, CROPS_SUFFIX)]
+
+
+def write_evidence(inp: ReportInput, out: str | Path, replace: bool = False) -> tuple[Path, Path, Path]:
     """The whole evidence set for ``out`` (a path; its suffix is ignored): crop copies, the HTML
-    and PDF report, then the manifests that hash them. Returns ``(html, pdf, manifest)``."""
-    from ..search.evidence import copy_hit_crops, write_manifests
+    and PDF report, then the manifests that hash them. Returns ``(html, pdf, manifest)``.
+
+    An existing report at ``out`` is refused (another case's evidence must never be overwritten
+    in part, leaving its crops beside the new report), unless ``replace`` (the examiner
+    confirmed it): then all of the old report's files go first.
+    """
+    import shutil
+
+    from ..common.errors import DeepSSHError
+    from ..search.evidence import ORIGINALS_SUFFIX, copy_hit_crops, write_manifests
 
     prefix = Path(out).with_suffix("")
     if "\n" in prefix.name:
         raise ValueError("a report name cannot contain a line break")
+    existing = [f for f in report_files(prefix) if f.exists()]
+    if existing and not replace:
+        raise DeepSSHError(f"a report already exists at {str(prefix)!r} ({', '.join(f.name for f in existing)}); "
+                           f"choose another --out, or replace it (--replace; all its files go first)")
+    for f in existing:
+        shutil.rmtree(f) if f.is_dir() else f.unlink()
     inp.prefix = str(prefix)
     inp.crop_copies = copy_hit_crops(prefix, [(rh.hit.rank, rh.meta) for rh in inp.hits])
     html_path, pdf_path = prefix.with_name(prefix.name + ".html"), prefix.with_name(prefix.name + ".pdf")
@@ -316,7 +351,7 @@ def write_evidence(inp: ReportInput, out: str | Path) -> tuple[Path, Path, Path]
     extra = []
     if inp.redaction != "none" and inp.frames:
         # the unredacted frames' pixels, for a second party who holds the footage (docs/reliability.md)
-        originals = prefix.with_name(prefix.name + ".originals.sha256")
+        originals = prefix.with_name(prefix.name + ORIGINALS_SUFFIX)
         atomic_write_text(originals, "".join(f"{inp.frames[rh.meta.id][1]}  {original_frame_name(rh)}\n"
                                              for rh in inp.hits if rh.meta.id in inp.frames))
         extra.append(originals)
@@ -360,7 +395,7 @@ def cli_export(args) -> tuple[Path, Path, Path, int, list[str]]:
                           case_id=args.case_id or "", examiner=examiner,
                           model_card=eng.model.meta.get("card"), route=route,
                           redaction=getattr(args, "redact", "none") or "none")
-        html_path, pdf_path, manifest = write_evidence(inp, args.out)
+        html_path, pdf_path, manifest = write_evidence(inp, args.out, replace=getattr(args, "replace", False))
     finally:
         eng.close()
     return html_path, pdf_path, manifest, len(chosen), inp.mismatches

@@ -22,7 +22,7 @@ from .detail_pane import DetailPane, read_source_frame
 from .hit_delegate import HitDelegate
 from .jobs import JobRunner
 from .probe_zone import ProbeZone
-from .results_model import HitRole, ResultsModel
+from .results_model import HitRole, RankLabelRole, ResultsModel
 from .route_flow import RouteFlow
 from .timeline import Timeline
 
@@ -423,7 +423,8 @@ class MainWindow(QMainWindow):
         rejected = tuple(sorted(i for i, m in self.results.marks.items() if m == "rejected"))
         self.probe.clear()
         self.probe_code = None
-        self.multi_probe = (np.stack([self.marked_codes[i] for i in sorted(self.marked_codes)]), rejected)
+        self.multi_probe_ids = sorted(self.marked_codes)  # named in the report as the probes
+        self.multi_probe = (np.stack([self.marked_codes[i] for i in self.multi_probe_ids]), rejected)
         self.request_search()
 
     def clear_query(self) -> None:
@@ -549,7 +550,7 @@ class MainWindow(QMainWindow):
             return
         g = self.engine.gallery
         track = g.items(g.track_items(rh.meta.source, rh.meta.track)) if rh.meta.track is not None else []
-        self.detail.show_hit(rh, self.engine.schema, track)
+        self.detail.show_hit(rh, self.engine.schema, track, label=index.data(RankLabelRole))
         self.detail.show_mark(self.results.marks.get(rh.meta.id))
         if rh.meta.frame is not None:
             from ..search.evidence import find_source
@@ -632,6 +633,7 @@ class MainWindow(QMainWindow):
         if case_id is None:
             return
         route, route_plan = self.route.report_parts()  # QImage work stays on the UI thread
+        probe_ids = list(self.multi_probe_ids) if self.multi_probe is not None else []
         redaction = self.report_redaction(ask=interactive)
         if redaction is None:
             return
@@ -645,8 +647,9 @@ class MainWindow(QMainWindow):
                               case_id=case_id, examiner=examiner, marks=dict(self.results.marks),
                               model_card=eng.model.meta.get("card"),
                               probe_hit=probe_hit if self.probe_code is not None else None,
-                              route=route, route_plan=route_plan, redaction=redaction)
-            write_evidence(inp, out)
+                              route=route, route_plan=route_plan, redaction=redaction,
+                              probe_items=eng.gallery.items(probe_ids) if probe_ids else None)
+            write_evidence(inp, out, replace=interactive)  # the save dialog asked before replacing a file
             return out, inp.mismatches
 
         def done(result) -> None:

@@ -116,14 +116,15 @@ class ResultsModel(QAbstractListModel):
             return f"#{self.rank_labels[index.row()]} {Path(rh.meta.crop).name}"
         if role == Qt.ToolTipRole:
             tied = self.rank_labels[index.row()].endswith("=")
-            return plain_tooltip(describe_hit(rh) + ("\ntied: other hits have exactly this score" if tied else "")
+            return plain_tooltip(describe_hit(rh, self.rank_labels[index.row()]) + ("\ntied: other hits have exactly this score" if tied else "")
                                  + f"\n{self.strengths[index.row()]} match ({self.cut.describe()})")
         return None
 
 
-def describe_hit(rh: ResultHit) -> str:
+def describe_hit(rh: ResultHit, label: str | None = None) -> str:
+    """The hit in words; ``label`` is the rank as shown ("8=" when tied: never "rank 9" for it)."""
     h = rh.hit
-    lines = [f"rank {h.rank}, score {h.score:g}", ", ".join(score_parts(h))]
+    lines = [f"rank {label or h.rank}, score {h.score:g}", ", ".join(score_parts(h))]
     if h.photo_distance is not None:
         lines.append(f"photo Hamming distance {h.photo_distance}")
     if h.attribute_distance is not None:

@@ -129,6 +129,7 @@ def test_export_rehashes_sources_and_flags_a_forged_one(small_gallery, tmp_path)
     assert html.count("re-checked at export:</b> <span style=\"color:#007a00\"><b>matches") == 16
     shutil.copy(next(p for p in sorted(gallery.parent.rglob("*.png")) if p != __import__("pathlib").Path(first.source)),
                 first.source)  # a forged file under the original name
+    cmd.append("--replace")  # the same report again: an existing report is otherwise refused (issue #21)
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
     assert r.returncode == 1 and "FILE CHECK FAILED" in r.stderr and "MISMATCH" in r.stderr
     assert "color:#c00000\"><b>MISMATCH" in (tmp_path / "rep.html").read_text()

@@ -1,0 +1,122 @@
+"""Attacks of issue #21 that used to pass silently; each now fails loudly with a clear message."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from deepssh_gui.common.errors import DeepSSHError, ImageError
+from deepssh_gui.common.imageio import read_rgb
+from deepssh_gui.search.engine import SearchRequest
+from deepssh_gui.search.evidence import verify_report
+from tests.conftest import ROOT
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "deepssh_gui.cli", *args], capture_output=True, text=True, cwd=ROOT)
+
+
+@pytest.fixture()
+def report(small_gallery, tmp_path):
+    model, gallery = small_gallery
+    r = _cli("export", "--gallery", str(gallery), "--model", str(model), "--attributes", "personalMale",
+             "--ranks", "1,2", "--case-id", "A", "--out", str(tmp_path / "rep" / "report"))
+    assert r.returncode == 0, r.stderr
+    return tmp_path / "rep" / "report"
+
+
+def _rewrite_manifest(prefix, drop=None):
+    from deepssh_gui.search.gallery import sha256_file
+
+    base = prefix.parent
+    lines = []
+    for f in sorted(base.rglob("*")):
+        rel = f.relative_to(base).as_posix()
+        if f.is_file() and not rel.endswith(".sha256") and rel != drop:
+            lines.append(f"{sha256_file(f)}  {rel}\n")
+    (base / "report.sha256").write_text("".join(lines))
+
+
+def _failed(lines):
+    return [(v.path, v.status) for v in lines if not v.ok]
+
+
+def test_swapped_crop_with_the_html_line_dropped_from_the_manifest_fails(report):
+    crops = sorted((report.parent / "report.crops").iterdir())
+    crops[0].write_bytes(crops[1].read_bytes())
+    _rewrite_manifest(report, drop="report.html")
+    bad = _failed(verify_report(report))
+    assert ("report.html", "NOT IN MANIFEST") in bad
+
+
+def test_footage_hash_rewritten_or_sources_manifest_deleted_fails(report):
+    sources = report.parent / "report.sources.sha256"
+    sha, name = sources.read_text().split(maxsplit=1)
+    sources.write_text(f"{'0' * 64}  {name}")
+    assert any(status == "NOT IN REPORT" for _, status in _failed(verify_report(report)))
+    sources.unlink()
+    assert ("report.sources.sha256", "MISSING") in _failed(verify_report(report))
+
+
+def test_verify_takes_the_folder_of_one_report_and_names_a_non_utf8_manifest(report):
+    assert all(v.ok for v in verify_report(report.parent))
+    (report.parent / "report.sha256").write_bytes(b"\xff\xfe garbage \x80\n")
+    r = _cli("verify", str(report.parent))
+    assert r.returncode == 2 and "not UTF-8" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_exporting_into_another_reports_place_is_refused(report, small_gallery):
+    model, gallery = small_gallery
+    before = (report.parent / "report.html").read_bytes()
+    r = _cli("export", "--gallery", str(gallery), "--model", str(model), "--attributes", "personalMale",
+             "--ranks", "3", "--case-id", "B", "--out", str(report))
+    assert r.returncode == 2 and "already exists" in r.stderr
+    assert (report.parent / "report.html").read_bytes() == before
+    old_crops = {p.name for p in (report.parent / "report.crops").iterdir()}
+    r = _cli("export", "--gallery", str(gallery), "--model", str(model), "--attributes", "personalMale",
+             "--ranks", "3", "--case-id", "B", "--out", str(report), "--replace")
+    assert r.returncode == 0, r.stderr
+    new_crops = {p.name for p in (report.parent / "report.crops").iterdir()}
+    assert len(new_crops) == 1 and not new_crops & old_crops  # case A's crops do not stay behind, unlisted
+    assert all(v.ok for v in verify_report(report))
+
+
+@pytest.mark.parametrize("alpha", ["nan", "inf", "-1", "1.5"])
+def test_alpha_outside_0_1_is_refused(small_gallery, alpha):
+    model, gallery = small_gallery
+    r = _cli("search", "--gallery", str(gallery), "--model", str(model), "--attributes", "personalMale",
+             "--alpha", alpha)
+    assert r.returncode == 2 and "--alpha" in r.stderr
+    with pytest.raises(DeepSSHError, match="from 0 to 1"):
+        SearchRequest(attributes="personalMale", alpha=float(alpha))
+
+
+def test_deep_images_are_scaled_not_read_as_white_or_black(tmp_path):
+    g16 = np.full((64, 32), 30000, dtype=np.uint16)
+    Image.fromarray(g16).save(tmp_path / "g16.png")
+    assert abs(int(read_rgb(tmp_path / "g16.png")[0, 0, 0]) - round(30000 / 257)) <= 1
+    f = np.full((64, 32), 0.5, dtype=np.float32)
+    Image.fromarray(f).save(tmp_path / "f.tif")
+    assert int(read_rgb(tmp_path / "f.tif")[0, 0, 0]) in (127, 128)
+    Image.fromarray(np.full((64, 32), 1e6, dtype=np.float32)).save(tmp_path / "big.tif")
+    with pytest.raises(ImageError, match="no safe scale"):
+        read_rgb(tmp_path / "big.tif")
+
+
+def test_tied_hits_keep_their_shared_rank_in_the_report(small_gallery, tmp_path):
+    model, gallery = small_gallery
+    # the tiny model gives several crops the same probability: the first hits tie
+    r = _cli("search", "--gallery", str(gallery), "--model", str(model), "--attributes", "personalMale", "--json")
+    hits = json.loads(r.stdout)["hits"]
+    tied = [h for h in hits if h["tied"]]
+    if len(tied) < 2:
+        pytest.skip("no tie among this fixture's hits")
+    ranks = ",".join(str(h["rank"]) for h in tied[:2])
+    r = _cli("export", "--gallery", str(gallery), "--model", str(model), "--attributes", "personalMale",
+             "--ranks", ranks, "--out", str(tmp_path / "t" / "report"))
+    html = (tmp_path / "t" / "report.html").read_text()
+    label = tied[0]["rank_label"]
+    assert html.count(f"<b>#{label}</b>") == 2
