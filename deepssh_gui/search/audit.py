@@ -64,12 +64,67 @@ class ChainCheck:
         return not self.problems
 
 
-def verify(rows: list[dict], info: dict, triggers_present: set[str]) -> ChainCheck:
-    """Check ``rows`` (all audit rows in id order, with every column) against their chain."""
+TRIGGER_SQL = {  # what each trigger must say (sqlite_master keeps the text; compared without case or spacing)
+    "audit_no_update": "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+                       "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    "audit_no_delete": "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+                       "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+}
+CHAIN_FILE = "audit.chain"  # beside gallery.sqlite: the chain's length and head, kept outside the database
+
+
+def _norm_sql(sql: str) -> str:
+    return " ".join(sql.replace("IF NOT EXISTS", "").replace("if not exists", "").split()).lower()
+
+
+def write_chain_file(root: Path, last_id: int, head: str) -> None:
+    """Record the newest entry (id and hash) outside the database, atomically."""
+    from ..common.atomic import atomic_write_text
+
+    atomic_write_text(Path(root) / CHAIN_FILE, json.dumps({"last_id": int(last_id), "head": head}) + "\n")
+
+
+def read_chain_file(root: Path) -> dict | None:
+    p = Path(root) / CHAIN_FILE
+    if not p.is_file():
+        return None
+    try:
+        d = json.loads(p.read_text(encoding="utf-8"))
+        return {"last_id": int(d["last_id"]), "head": str(d["head"])}
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        return {"damaged": True}
+
+
+def verify(rows: list[dict], info: dict, triggers_present: set[str] | dict[str, str],
+           chain_file: dict | None = None) -> ChainCheck:
+    """Check ``rows`` (all audit rows in id order, with every column) against their chain.
+
+    ``triggers_present`` maps trigger names to their SQL (a set of names is accepted from older
+    callers, which checks names only). ``chain_file`` is :func:`read_chain_file`'s record: the
+    entry it names must still be in the chain with the same hash, so deleted newest entries
+    (triggers dropped, rows deleted, triggers re-created) are visible.
+    """
     problems = []
     missing = [t for t in TRIGGERS if t not in triggers_present]
     if missing:
         problems.append(f"the append-only triggers {', '.join(missing)} are missing from the database")
+    if isinstance(triggers_present, dict):
+        changed = [t for t in TRIGGERS if t in triggers_present
+                   and _norm_sql(triggers_present[t] or "") != _norm_sql(TRIGGER_SQL[t])]
+        if changed:
+            problems.append(f"the append-only triggers {', '.join(changed)} were replaced by triggers that do not "
+                            f"refuse edits (their SQL differs from DeepSSH's)")
+    if chain_file is not None:
+        if chain_file.get("damaged"):
+            problems.append(f"the chain record {CHAIN_FILE} beside the database is damaged")
+        else:
+            at = next((r for r in rows if r["id"] == chain_file["last_id"]), None)
+            if at is None:
+                problems.append(f"entry {chain_file['last_id']}, recorded in {CHAIN_FILE} as the newest entry, is "
+                                f"gone: the log was truncated (it holds {len(rows)} entries)")
+            elif at.get("row_hash") != chain_file["head"]:
+                problems.append(f"entry {chain_file['last_id']} does not have the hash {CHAIN_FILE} recorded for it: "
+                                f"the log was rewritten from there")
     prev = genesis(info)
     legacy = 0
     chained = False
@@ -112,9 +167,16 @@ def append_user_log(path, row: dict, first_prev: str) -> str:
         fcntl.flock(f, fcntl.LOCK_EX)
         f.seek(0)
         prev = first_prev
-        for line in f:
+        for n, line in enumerate(f, 1):
             if line.strip():
-                prev = json.loads(line)["row_hash"]
+                try:
+                    prev = json.loads(line)["row_hash"]
+                except (ValueError, KeyError, TypeError):
+                    from ..common.errors import DeepSSHError
+
+                    raise DeepSSHError(f"your audit log of this read-only gallery, {str(path)!r}, is damaged at line "
+                                       f"{n}; nothing was searched. Move the file aside (keep it: it is evidence) "
+                                       f"and search again to start a new log") from None
         entry = {**{k: row.get(k) for k in CONTENT}, "prev_hash": prev}
         entry["row_hash"] = row_hash(prev, entry)
         f.seek(0, os.SEEK_END)

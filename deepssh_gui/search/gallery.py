@@ -501,17 +501,37 @@ class Gallery:
         try:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
+                self._check_chain_record()
                 prev = self.audit_head() or audit.genesis(self.info)
                 cols = audit.CONTENT + ("prev_hash", "row_hash")
+                head = audit.row_hash(prev, row)
                 cur = self.conn.execute(f"INSERT INTO audit ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})",
-                                        [row[k] for k in audit.CONTENT] + [prev, audit.row_hash(prev, row)])
+                                        [row[k] for k in audit.CONTENT] + [prev, head])
                 self.conn.commit()
             except BaseException:
                 self.conn.rollback()
                 raise
+            try:  # after the commit: a crash in between leaves an older record, which still verifies
+                audit.write_chain_file(self.root, int(cur.lastrowid), head)
+            except OSError as exc:
+                raise GalleryError(f"the search was recorded, but the chain record beside {str(self.root)!r} could "
+                                   f"not be written: {exc}") from None
             return int(cur.lastrowid)
         except sqlite3.Error as exc:
             raise GalleryError(f"could not append to the audit log of {str(self.root)!r}: {exc}") from None
+
+    def _check_chain_record(self) -> None:
+        """Refuse to extend a log whose newest recorded entry (``audit.chain``) is gone or changed:
+        appending would hide the truncation behind a fresh record."""
+        rec = audit.read_chain_file(self.root)
+        if rec is None:
+            return
+        row = None if rec.get("damaged") else self.conn.execute(
+            "SELECT row_hash FROM audit WHERE id = ?", (rec["last_id"],)).fetchone()
+        if row is None or row[0] != rec["head"]:
+            raise GalleryError(f"the audit log of {str(self.root)!r} no longer holds the entry its chain record "
+                               f"({audit.CHAIN_FILE}) names: it was truncated or rewritten. Nothing was searched; "
+                               f"`deepssh audit --gallery G --verify` shows the details")
 
     AUDIT_COLUMNS = ("id",) + audit.CONTENT + ("prev_hash", "row_hash")
 
@@ -524,8 +544,8 @@ class Gallery:
 
     def verify_audit(self) -> "audit.ChainCheck":
         """Check the audit chain and the append-only triggers (see :mod:`.audit`)."""
-        triggers = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-        return audit.verify(self.audit_entries(), self.info, triggers)
+        triggers = dict(self.conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+        return audit.verify(self.audit_entries(), self.info, triggers, audit.read_chain_file(self.root))
 
     def audit_head(self) -> str | None:
         """The newest link of the audit chain (printed in every evidence report)."""

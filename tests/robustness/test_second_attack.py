@@ -120,3 +120,77 @@ def test_tied_hits_keep_their_shared_rank_in_the_report(small_gallery, tmp_path)
     html = (tmp_path / "t" / "report.html").read_text()
     label = tied[0]["rank_label"]
     assert html.count(f"<b>#{label}</b>") == 2
+
+
+def _writable_gallery_with_searches(small_gallery, n=4):
+    from deepssh_gui.search.engine import SearchEngine
+
+    model, gallery = small_gallery
+    eng = SearchEngine(gallery, model)
+    for _ in range(n):
+        eng.search(SearchRequest(attributes="personalMale"))
+    eng.close()
+    return model, gallery
+
+
+def test_truncation_behind_dropped_and_recreated_triggers_is_visible(small_gallery):
+    import sqlite3
+
+    from deepssh_gui.search.engine import SearchEngine
+    from deepssh_gui.search.gallery import Gallery
+
+    model, gallery = _writable_gallery_with_searches(small_gallery)
+    db = sqlite3.connect(gallery / "gallery.sqlite")
+    sql = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+    db.execute("DROP TRIGGER audit_no_delete")
+    db.execute("DELETE FROM audit WHERE id > (SELECT MAX(id) - 2 FROM audit)")
+    db.execute(sql["audit_no_delete"])
+    db.commit()
+    db.close()
+    with Gallery.open(gallery, read_only=True) as g:
+        check = g.verify_audit()
+    assert not check.ok and any("truncated" in p for p in check.problems)
+    r = _cli("audit", "--gallery", str(gallery), "--verify")
+    assert r.returncode == 1 and "truncated" in r.stdout
+    eng = SearchEngine(gallery, model)  # a new search must not paper over it with a fresh record
+    try:
+        with pytest.raises(DeepSSHError, match="truncated or rewritten"):
+            eng.search(SearchRequest(attributes="personalMale"))
+    finally:
+        eng.close()
+
+
+def test_same_named_triggers_that_do_nothing_are_caught(small_gallery):
+    import sqlite3
+
+    from deepssh_gui.search.gallery import Gallery
+
+    model, gallery = _writable_gallery_with_searches(small_gallery, 1)
+    db = sqlite3.connect(gallery / "gallery.sqlite")
+    for t in ("audit_no_update", "audit_no_delete"):
+        db.execute(f"DROP TRIGGER {t}")
+        db.execute(f"CREATE TRIGGER {t} BEFORE {'UPDATE' if 'update' in t else 'DELETE'} ON audit "
+                   f"BEGIN SELECT 1; END")
+    db.commit()
+    db.close()
+    with Gallery.open(gallery, read_only=True) as g:
+        check = g.verify_audit()
+    assert any("do not refuse edits" in p for p in check.problems)
+
+
+def test_a_damaged_user_log_is_named_not_a_traceback(small_gallery, tmp_path, monkeypatch):
+    from deepssh_gui.search import audit
+    from deepssh_gui.search.engine import SearchEngine
+
+    model, gallery = small_gallery
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    eng = SearchEngine(gallery, model, read_only=True)
+    try:
+        eng.search(SearchRequest(attributes="personalMale"))
+        log = audit.user_log_path(eng.gallery.info)
+        with open(log, "a") as f:
+            f.write("{not json\n")
+        with pytest.raises(DeepSSHError, match="damaged at line 2"):
+            eng.search(SearchRequest(attributes="personalMale"))
+    finally:
+        eng.close()
