@@ -103,8 +103,8 @@ def build_route(metas: list[ItemMeta]) -> Route:
     return route
 
 
-def confirmed_in_audit(entries: list[dict]) -> list[int]:
-    """Items whose latest mark in the audit log is "confirmed" (the examiner's current view)."""
+def marks_in_audit(entries: list[dict]) -> dict[int, str]:
+    """Each item's latest mark in the audit log ("confirmed" / "rejected"; cleared items are left out)."""
     import json
 
     latest: dict[int, str] = {}
@@ -112,4 +112,9 @@ def confirmed_in_audit(entries: list[dict]) -> list[int]:
         if e.get("mode") == "mark" and e.get("result_ids"):
             for item in json.loads(e["result_ids"]):
                 latest[int(item)] = e.get("query") or ""
-    return sorted(i for i, m in latest.items() if m == "confirmed")
+    return {i: m for i, m in sorted(latest.items()) if m in ("confirmed", "rejected")}
+
+
+def confirmed_in_audit(entries: list[dict]) -> list[int]:
+    """Items whose latest mark in the audit log is "confirmed" (the examiner's current view)."""
+    return [i for i, m in marks_in_audit(entries).items() if m == "confirmed"]

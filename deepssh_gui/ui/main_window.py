@@ -204,6 +204,7 @@ class MainWindow(QMainWindow):
             self.engine = engine
             self.detail.clear()
             self.results.set_results([], {})
+            self._load_marks(engine)
             self.results.layout = engine.gallery.layout
             self.results.patterns = engine.model.decoder.patterns()
             self.results.set_cut(cut_for(engine.model.meta))
@@ -366,8 +367,30 @@ class MainWindow(QMainWindow):
                 self.detail.show_mark(mark)
             self.statusBar().showMessage(f"item {item}: {mark or 'mark cleared'}", 4000)
 
-        self.jobs.start("mark", lambda progress, cancel: engine.record_mark(item, mark or "cleared"), done,
+        examiner = self.report_identity(ask=False)[1]  # the examiner the reports name, not the login user
+        self.jobs.start("mark", lambda progress, cancel: engine.record_mark(item, mark or "cleared", examiner), done,
                         self.show_error)
+
+    def _load_marks(self, engine) -> None:
+        """Marks belong to their gallery: a newly opened gallery shows its own, from its audit log,
+        and nothing of the previous gallery's marks, probes or route."""
+        from ..search.route import marks_in_audit
+
+        self.results.marks.clear()
+        if self.probe_code is not None or self.multi_probe is not None:
+            self.probe.clear()  # it showed a crop of the previous gallery
+        self.multi_probe = None
+        self.probe_code = None
+        self.probe_hit = None
+        self.route.pane.show_route(None)
+        try:
+            marks = marks_in_audit(engine.gallery.audit_entries())
+        except Exception:  # noqa: BLE001 - an unreadable log must not stop the gallery opening; verify names it
+            marks = {}
+        for item, mark in marks.items():
+            self.results.marks[item] = mark
+        confirmed = [i for i, m in marks.items() if m == "confirmed"]
+        self.marked_codes = dict(zip(confirmed, engine.gallery.codes_of(confirmed))) if confirmed else {}
 
     def reject_track(self) -> None:
         """Reject every crop of the current hit's video track (each one audited), e.g. a track of
@@ -381,10 +404,12 @@ class MainWindow(QMainWindow):
             return
         engine = self.engine
 
+        examiner = self.report_identity(ask=False)[1]
+
         def work(progress, cancel):
             ids = engine.gallery.track_items(rh.meta.source, rh.meta.track)
             for item in ids:
-                engine.record_mark(item, "rejected")
+                engine.record_mark(item, "rejected", examiner)
             return ids
 
         def done(ids) -> None:

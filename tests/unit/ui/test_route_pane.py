@@ -112,3 +112,41 @@ def test_redacted_export_from_the_gui_keeps_the_originals_hashes(qtbot, tmp_path
     r = subprocess.run([sys.executable, "-m", "deepssh_gui.cli", "verify", str(tmp_path / "rep" / "report")],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_marks_stay_in_their_gallery_and_name_the_examiner(qtbot, tmp_path, small_gallery, model_with_decoder,
+                                                           crops_dir):
+    import json
+
+    from PySide6.QtCore import QSettings
+
+    from deepssh_gui.ingest.build import build_from_images
+    from deepssh_gui.learn.checkpoint import load_model
+    from deepssh_gui.search.gallery import Gallery
+
+    model, gallery_a = small_gallery
+    m = load_model(model)
+    with Gallery.create(tmp_path / "b", m) as g:  # gallery B: same ids, other gallery
+        build_from_images(g, m, str(crops_dir))
+    QSettings().setValue("report/examiner", "J. Doe")
+    win = _open_window(qtbot, model, gallery_a)
+    try:
+        win.attributes.set_state("personalMale", REQUIRED)
+        _wait_results(qtbot, win)
+        rh = win.results.hits[0]
+        win.set_mark(rh, "confirmed")
+        qtbot.waitUntil(lambda: win.results.marks.get(rh.meta.id) == "confirmed", timeout=10000)
+        row = win.engine.gallery.audit_entries()[-1]
+        assert row["mode"] == "mark" and row["examiner"] == "J. Doe"
+        win.open_gallery(str(tmp_path / "b"))
+        qtbot.waitUntil(lambda: win.engine is not None and win.engine.gallery.root.name == "b", timeout=20000)
+        assert win.results.marks == {} and win.marked_codes == {}
+        win.search_with_confirmed()
+        assert "Confirm one or more hits first" in win.last_error  # A's confirmed codes are not used in B
+        win.open_gallery(str(gallery_a))
+        qtbot.waitUntil(lambda: win.engine.gallery.root == gallery_a, timeout=20000)
+        assert win.results.marks == {rh.meta.id: "confirmed"}  # A's own marks, from A's audit log
+        assert json.loads(win.engine.gallery.audit_entries()[-1]["result_ids"]) == [rh.meta.id]
+    finally:
+        win.close()
+        QSettings().remove("report/examiner")
