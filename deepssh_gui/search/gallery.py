@@ -145,8 +145,13 @@ class Gallery:
     """Open with :meth:`open` (existing) or :meth:`create` (new); close when done."""
 
     def __init__(self, root: Path, conn: sqlite3.Connection, info: dict, read_only: bool) -> None:
+        import threading
+
         self.root = root
         self.conn = conn
+        # one audit append at a time per gallery object: two GUI jobs (two marks in quick succession)
+        # share this connection, and a second BEGIN inside the first transaction would fail
+        self._audit_lock = threading.Lock()
         self.info = info
         self.read_only = read_only
         self.layout = CodeLayout(int(info["nbits"]), int(info["n_attrs"]), int(info["bits_per_attr"]))
@@ -498,6 +503,10 @@ class Gallery:
         if self.read_only:
             audit.append_user_log(audit.user_log_path(self.info), row, audit.genesis(self.info))
             return None
+        with self._audit_lock:
+            return self._append_row(row)
+
+    def _append_row(self, row: dict) -> int:
         try:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
