@@ -29,7 +29,7 @@ def cmd_gallery_build(args: argparse.Namespace) -> int:
             else:
                 rep = build_from_video(g, model, args.video, camera=args.camera, detector=args.detector,
                                        tracker=args.tracker, best_per_track=args.best_per_track,
-                                       start_time=parse_time(args.start_time) or 0.0, progress=bar,
+                                       start_time=parse_time(args.start_time), progress=bar,
                                        wait=not args.no_wait)
         except KeyboardInterrupt:
             bar.close()
@@ -72,7 +72,7 @@ def _build_sharded(args: argparse.Namespace, model) -> int:
                             shard_size=args.shard_size or 10_000, progress=bar,
                             video_options=dict(camera=args.camera, detector=args.detector, tracker=args.tracker,
                                                best_per_track=args.best_per_track,
-                                               start_time=parse_time(args.start_time) or 0.0))
+                                               start_time=parse_time(args.start_time)))
     except KeyboardInterrupt:
         print("cancelled: finished shards are kept; run the same command to resume", file=sys.stderr)
         return 130
@@ -131,11 +131,13 @@ def register(sub) -> None:
     gb.add_argument("--model", default=str(default_model_path()))
     gb.add_argument("--images", help="folder of crops (recursive)")
     gb.add_argument("--video", nargs="+", help="video file(s); several make a sharded gallery, one shard per video")
-    gb.add_argument("--camera", help="camera name for video items (default: the file name)")
+    gb.add_argument("--camera", help="camera name for video items (default: read from the file name, e.g. "
+                                     "cam3_2026-11-24T08-00-00.mp4, else the file name)")
     gb.add_argument("--detector", default="mog2", help="mog2 (fixed camera), hog, or a path to an .onnx detector")
     gb.add_argument("--tracker", default="deepsort", choices=["deepsort", "iou"])
     gb.add_argument("--best-per-track", type=int, default=3)
-    gb.add_argument("--start-time", help="wall-clock time of the first frame (seconds or ISO date-time)")
+    gb.add_argument("--start-time", help="wall-clock time of the first frame (seconds or ISO date-time; default: "
+                                         "read from the file name, as UTC, else 0)")
     gb.add_argument("--out", required=True, help="gallery directory (created, or extended and resumed)")
     gb.add_argument("--no-wait", action="store_true",
                     help="refuse (exit 2) instead of waiting when another build is writing to the gallery")

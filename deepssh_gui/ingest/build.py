@@ -13,7 +13,7 @@ import numpy as np
 
 from ..common.atomic import atomic_write_bytes
 from .folder import load_folder
-from .names import parse_reid_name
+from .names import footage_from_name, parse_reid_name
 from ..model.modelfile import ModelFile
 from ..common.errors import ImageError
 from ..search.gallery import Gallery, GalleryError, NewItem, sha256_file
@@ -100,9 +100,13 @@ def _build_from_images(gallery: Gallery, model: ModelFile, images: str, batch_si
 
 def _build_from_video(gallery: Gallery, model: ModelFile, video: str, camera: str | None = None,
                      detector: str = "mog2", tracker: str = "deepsort", best_per_track: int = 3,
-                     start_time: float = 0.0, progress: Progress = no_progress,
+                     start_time: float | None = None, progress: Progress = no_progress,
                      cancel: Callable[[], bool] | None = None) -> BuildReport:
     """Detect and track people in ``video``; add the best crops of each track.
+
+    ``camera`` and ``start_time`` (Unix seconds of the first frame) default to what the file
+    name says (``cam3_2026-11-24T08-00-00.mp4``, :func:`footage_from_name`), else the file's stem
+    and 0 (times are then seconds into the clip).
 
     Crops are saved under ``<gallery>/crops/<video stem>/``. Progress is committed as tracks
     end; an interrupted ingest resumes after the last committed frame.
@@ -125,7 +129,10 @@ def _build_from_video(gallery: Gallery, model: ModelFile, video: str, camera: st
         row = [s for s in gallery.sources() if s["path"] == src][0]
         start_frame = int(row["detail"] or 0)
     sha = sha256_file(src_abs)
-    cam = camera or Path(src_abs).stem
+    name_cam, name_start = footage_from_name(src_abs)
+    cam = camera or name_cam or Path(src_abs).stem
+    if start_time is None:
+        start_time = name_start if name_start is not None else 0.0
     stem = re.sub(r"[^\w.-]+", "_", Path(src_abs).stem)
     crop_dir = gallery.root / "crops" / stem
     crop_dir.mkdir(parents=True, exist_ok=True)

@@ -137,7 +137,7 @@ class MainWindow(QMainWindow):
         m = self.menuBar().addMenu("&Gallery")
         self._action(m, "&Open gallery…", QKeySequence.Open, self.choose_gallery)
         self._action(m, "Build from &folder…", "Ctrl+B", self.build_from_folder)
-        self._action(m, "Build from &video…", "Ctrl+Shift+B", self.build_from_video)
+        self._action(m, "Build from &video…", "Ctrl+Shift+B", lambda: self.build_from_video())
         self.reencode_action = self._action(m, "Add attribute &probabilities…", "", self.reencode_gallery)
         self.reencode_action.setEnabled(False)
         self._action(m, "Cluster for sharded galleries…", "", self.choose_cluster)
@@ -268,8 +268,8 @@ class MainWindow(QMainWindow):
         job.cancelled.connect(lambda: (dlg.close(), self.statusBar().showMessage(cancelled_note, 8000)))
         dlg.canceled.connect(job.cancel)
 
-    def _build(self, title: str, fn) -> None:
-        out = QFileDialog.getExistingDirectory(self, f"{title}: choose (or create) the gallery folder")
+    def _build(self, title: str, fn, out: str | None = None) -> None:
+        out = out or QFileDialog.getExistingDirectory(self, f"{title}: choose (or create) the gallery folder")
         if not out:
             return
 
@@ -285,7 +285,10 @@ class MainWindow(QMainWindow):
             extra = f"\n{len(rep.failed)} files could not be read." if rep.failed else ""
             if rep.video is not None and rep.video.notes:
                 extra += "\n" + "\n".join(rep.video.notes)
-            show_message(self, title, f"Added {rep.added} crops in {rep.seconds:.1f} s.{extra}")
+            text = f"Added {rep.added} crops in {rep.seconds:.1f} s.{extra}"
+            self.statusBar().showMessage(text.splitlines()[0], 10000)
+            if not getattr(self, "quiet_errors", False):  # scripted runs and tests cannot answer a dialog
+                show_message(self, title, text)
             self.open_gallery(out)
 
         self._progress_job(title, work, finished, "build cancelled; finished batches are kept and the build can be resumed")
@@ -319,12 +322,38 @@ class MainWindow(QMainWindow):
 
             self._build("Build from folder", lambda g, m, p, c: build_from_images(g, m, src, progress=p, cancel=c))
 
-    def build_from_video(self) -> None:
-        src, _ = QFileDialog.getOpenFileName(self, "Video", "", "Video (*.avi *.mp4 *.mkv *.mov *.mpg);;All files (*)")
-        if src:
-            from ..ingest.build import build_from_video
+    def build_from_video(self, videos: list[str] | None = None) -> None:
+        """Build from one or more videos, each with the camera and start time the analyst confirmed."""
+        if videos is None:
+            videos, _ = QFileDialog.getOpenFileNames(self, "Videos", "",
+                                                     "Video (*.avi *.mp4 *.mkv *.mov *.mpg);;All files (*)")
+        if not videos:
+            return
+        from .footage_dialog import FootageDialog
 
-            self._build("Build from video", lambda g, m, p, c: build_from_video(g, m, src, progress=p, cancel=c))
+        dlg = FootageDialog(videos, self)
+        self.footage_dialog = dlg  # scripted runs and tests fill it in
+        dlg.accepted.connect(lambda: self._build_videos(dlg.footage))
+        dlg.open()
+
+    def _build_videos(self, footage: list[tuple[str, str, float | None]]) -> None:
+        from ..ingest.build import BuildReport, build_from_video
+
+        def fn(g, m, progress, cancel):
+            total = BuildReport()
+            for i, (video, camera, start) in enumerate(footage):
+                def step(done, n, msg="", i=i):
+                    progress(done, n, f"video {i + 1}/{len(footage)}: {msg}")
+
+                rep = build_from_video(g, m, video, camera=camera, start_time=start if start is not None else 0.0,
+                                       progress=step, cancel=cancel)
+                total.added += rep.added
+                total.seconds += rep.seconds
+                total.failed += rep.failed
+                total.video = rep.video
+            return total
+
+        self._build("Build from video", fn, out=getattr(self, "build_target", None))
 
     # ------------------------------------------------------------------ searching
 
