@@ -124,11 +124,17 @@ def _build_from_video(gallery: Gallery, model: ModelFile, video: str, camera: st
     if status == "done":
         rep.skipped_done = 1
         return rep
-    start_frame = 0
+    committed = -1  # chunks up to this frame are in the gallery already
+    sha = sha256_file(src_abs)
     if status == "partial":
         row = [s for s in gallery.sources() if s["path"] == src][0]
-        start_frame = int(row["detail"] or 0)
-    sha = sha256_file(src_abs)
+        committed = int(row["detail"] or 0)
+        if row.get("sha256") and row["sha256"] != sha:
+            from ..common.errors import DeepSSHError
+
+            raise DeepSSHError(f"{video!r} changed since its interrupted build (SHA-256 {row['sha256'][:12]}... then, "
+                               f"{sha[:12]}... now): resuming would mix crops of two files. Build the new file into "
+                               f"another gallery, or restore the original file")
     name_cam, name_start = footage_from_name(src_abs)
     cam = camera or name_cam or Path(src_abs).stem
     if start_time is None:
@@ -138,19 +144,21 @@ def _build_from_video(gallery: Gallery, model: ModelFile, video: str, camera: st
     crop_dir.mkdir(parents=True, exist_ok=True)
     hw = model.config.input_hw
     encoder = model.encoder()
-    # track ids continue after the ones already stored for this source (resume)
-    row = gallery.conn.execute("SELECT MAX(track) FROM items WHERE source = ?", (src,)).fetchone()
-    track_offset = int(row[0] or 0) if start_frame else 0
     cv2 = import_cv2()
-    for frame_done, crops, final_chunk in iter_video_tracks(src_abs, detector, tracker, best_per_track, start_frame=start_frame,
-                                               report=rep.video, progress=progress, cancel=cancel):
+    # A resume replays detection and tracking from the first frame (the background model and the
+    # tracker depend on every earlier frame) and skips the chunks already committed, so it gives
+    # exactly the crops and track ids of an uninterrupted build; ingest runs at 20x real time.
+    for frame_done, crops, final_chunk in iter_video_tracks(src_abs, detector, tracker, best_per_track,
+                                                            report=rep.video, progress=progress, cancel=cancel):
+        if not final_chunk and frame_done <= committed:
+            continue
         items = []
         if crops:
             rgbs = [c.crop_bgr[:, :, ::-1] for c in crops]
             arr = np.stack([resize_rgb(np.ascontiguousarray(r), hw) for r in rgbs])
             codes, scores, _ = encoder.encode(arr)
             for c, rgb, code, sc in zip(crops, rgbs, codes, scores):
-                tid = c.track + track_offset
+                tid = c.track
                 name = f"t{tid:05d}_f{c.frame:06d}.jpg"
                 final = crop_dir / name
                 ok, buf = cv2.imencode(".jpg", c.crop_bgr, [cv2.IMWRITE_JPEG_QUALITY, 92])

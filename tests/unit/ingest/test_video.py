@@ -181,3 +181,59 @@ def test_abandoned_iteration_stops_the_workers():
     it.close()  # what a cancelled ingest does
     assert cap.released and cap.read_calls < 100
     assert not [t for t in threading.enumerate() if t.name.startswith("deepssh-video-")]
+
+
+def test_cancel_and_resume_gives_the_crops_of_an_uninterrupted_build(tmp_path, tiny_model_path):
+    """Issue #22: a build cancelled part-way and resumed equals an uninterrupted one (the demo footage)."""
+    import shutil
+
+    from deepssh_gui.common.progress import Cancelled
+    from deepssh_gui.learn.checkpoint import load_model
+    from tests.conftest import ROOT
+
+    video = shutil.copy(ROOT / "resources" / "demo" / "vtest.avi", tmp_path / "v.avi")
+    m = load_model(tiny_model_path)
+
+    def crops(g):
+        return sorted((x.frame, x.bbox, x.track) for x in g.items(range(len(g))))
+
+    with Gallery.create(tmp_path / "whole", m) as g:
+        build_from_video(g, m, str(video))
+        whole = crops(g)
+    calls = {"n": 0}
+
+    def cancel():
+        calls["n"] += 1
+        return calls["n"] > 200  # about a quarter of the clip
+
+    with Gallery.create(tmp_path / "resumed", m) as g:
+        with pytest.raises(Cancelled):
+            build_from_video(g, m, str(video), cancel=cancel)
+        assert g.sources()[0]["status"] == "partial" and 0 < len(g) < len(whole)
+        build_from_video(g, m, str(video))
+        assert crops(g) == whole
+
+
+def test_resume_after_the_video_was_replaced_is_refused(tmp_path, tiny_model_path):
+    import shutil
+
+    from deepssh_gui.common.errors import DeepSSHError
+    from deepssh_gui.common.progress import Cancelled
+    from deepssh_gui.learn.checkpoint import load_model
+
+    clip = _make_clip(tmp_path / "clip.avi", frames=160, people=1)
+    m = load_model(tiny_model_path)
+    calls = {"n": 0}
+
+    def cancel():
+        calls["n"] += 1
+        return calls["n"] > 120
+
+    with Gallery.create(tmp_path / "g", m) as g:
+        with pytest.raises(Cancelled):
+            build_from_video(g, m, str(clip), cancel=cancel)
+        kept = len(g)
+        shutil.copy(_make_clip(tmp_path / "other.avi", frames=100, people=2), clip)  # another file, same name
+        with pytest.raises(DeepSSHError, match="changed since its interrupted build"):
+            build_from_video(g, m, str(clip))
+        assert len(g) == kept
