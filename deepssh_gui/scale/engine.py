@@ -23,8 +23,8 @@ from ..search.engine import (ResultHit, SearchEngine, SearchRequest, SearchResul
 from ..search.gallery import Gallery, GalleryError
 from ..search.query import masked_bits, parse_query
 from .backend import InlineBackend
-from .manifest import AUDIT_DIR, ShardManifest, read_manifest
-from .sharded import ShardedGallery
+from .manifest import AUDIT_DIR, ShardInfo, ShardManifest, read_manifest
+from .sharded import ShardedGallery, check_shard_identity
 
 
 @dataclass
@@ -52,11 +52,17 @@ def _shard_engine(shard_dir: str, model_path: str) -> SearchEngine:
         return eng
 
 
-def search_shard(shard_dir: str, model_path: str, expected_items: int, req: SearchRequest) -> ShardAnswer:
-    """Run on a worker: rank one shard for ``req`` (whose probe is already a code). No audit."""
+def search_shard(shard_dir: str, model_path: str, expected_items: int, req: SearchRequest,
+                 info: ShardInfo | None = None) -> ShardAnswer:
+    """Run on a worker: rank one shard for ``req`` (whose probe is already a code). No audit.
+
+    ``info`` is the manifest's record of the shard: its gallery identity is checked, so swapped or
+    copied shard folders are refused instead of answering with other people's ids."""
     if not Path(shard_dir).is_dir():
         raise GalleryError(f"shard folder {shard_dir!r} is missing")
     eng = _shard_engine(shard_dir, model_path)
+    if info is not None:
+        check_shard_identity(eng.gallery, info)
     if eng.gallery.refresh_if_changed():
         eng.gallery.load()
     n = len(eng.gallery)
@@ -170,7 +176,7 @@ class ShardedEngine:
                             probe_codes=None if one else probe)
         shards = self.manifest.shards
         tasks = [(str(self.root / s.name), self.model_path, s.n_items, replace(shard_req, exclude_ids=tuple(
-            g - s.first_id for g in req.exclude_ids if s.first_id <= g < s.first_id + s.n_items)))
+            g - s.first_id for g in req.exclude_ids if s.first_id <= g < s.first_id + s.n_items)), s)
             for s in shards]
         answers = self.backend.run(search_shard, tasks, [s.name for s in shards])
         hits, searched, rank, notes = merge_answers(shards, answers, int(req.top))

@@ -19,6 +19,7 @@ from ..common.errors import DeepSSHError
 from ..common.progress import Progress, no_progress
 from ..ingest.folder import load_folder
 from ..model.modelfile import load_model_file
+from ..search.audit import genesis
 from ..search.gallery import Gallery
 from .manifest import MANIFEST_NAME, ShardInfo, ShardManifest, read_manifest, write_manifest
 from .split import shard_name
@@ -123,6 +124,8 @@ def build_sharded(out: str | os.PathLike, model, backend, *, videos: list[str] |
     def done(name: str, n_items: int) -> None:
         info = next(s for s in manifest.shards if s.name == name)
         info.n_items, info.complete = int(n_items), True
+        with Gallery.open(out / name, read_only=True) as g:  # its identity, so a swapped folder is refused later
+            info.gallery_id = genesis(g.info)
         manifest.renumber()
         write_manifest(out, manifest)  # the client is the manifest's only writer
         report.built.append(name)

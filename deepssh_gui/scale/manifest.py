@@ -30,6 +30,7 @@ class ShardInfo:
     first_id: int  # global id of the shard's item 0
     source: str = ""  # what the shard was built from (a video, a chunk list, a split gallery)
     complete: bool = True  # False while a distributed build still writes it
+    gallery_id: str = ""  # the shard gallery's identity (its audit genesis); "" in manifests written before it
 
 
 @dataclass
@@ -82,13 +83,23 @@ def read_manifest(root: str | os.PathLike) -> ShardManifest:
                            f"version {FORMAT_VERSION}")
     try:
         shards = [ShardInfo(str(s["name"]), int(s["n_items"]), int(s["first_id"]), str(s.get("source", "")),
-                            bool(s.get("complete", True))) for s in d["shards"]]
+                            bool(s.get("complete", True)), str(s.get("gallery_id", ""))) for s in d["shards"]]
         m = ShardManifest(str(d["model_hash"]), str(d["model_name"]), int(d["nbits"]), shards, str(d["created"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise GalleryError(f"the shard manifest {str(path)!r} is incomplete: {exc}") from None
     for s in m.shards:  # shard names are folders inside the gallery, never paths elsewhere
         if not s.name or s.name != Path(s.name).name or s.name in (".", ".."):
             raise GalleryError(f"the shard manifest {str(path)!r} names a shard outside the gallery: {s.name!r}")
+    names = [s.name for s in m.shards]
+    if len(set(names)) != len(names):
+        raise GalleryError(f"the shard manifest {str(path)!r} lists a shard twice")
+    if all(s.complete for s in m.shards):  # global ids must tile 0..N-1 in manifest order, or hits get others' ids
+        at = 0
+        for s in m.shards:
+            if s.first_id != at or s.n_items < 0:
+                raise GalleryError(f"the shard manifest {str(path)!r} is inconsistent: {s.name} starts at id "
+                                   f"{s.first_id}, but the shards before it end at {at - 1} (ids would repeat or skip)")
+            at += s.n_items
     return m
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..search.gallery import Gallery, ItemMeta
-from .manifest import ShardManifest
+from ..search.gallery import Gallery, GalleryError, ItemMeta
+from .manifest import ShardInfo, ShardManifest
 
 
 class ShardedGallery:
@@ -58,7 +58,10 @@ class ShardedGallery:
     # the shards
     def shard(self, name: str) -> Gallery:
         if name not in self._open:
-            self._open[name] = Gallery.open(self.root / name, self.model, read_only=True)
+            g = Gallery.open(self.root / name, self.model, read_only=True)
+            info = next(s for s in self.manifest.shards if s.name == name)
+            check_shard_identity(g, info)
+            self._open[name] = g
         return self._open[name]
 
     @property
@@ -102,3 +105,12 @@ class ShardedGallery:
         for name, rows in self._by_shard(ids).items():
             out[[r[0] for r in rows]] = self.shard(name).codes_of([r[2] for r in rows])
         return out
+
+
+def check_shard_identity(g: Gallery, info: ShardInfo) -> None:
+    """Refuse a shard folder that is not the gallery the manifest recorded (folders swapped or copied)."""
+    from ..search.audit import genesis
+
+    if info.gallery_id and genesis(g.info) != info.gallery_id:
+        raise GalleryError(f"shard {info.name} is not the gallery the manifest recorded for it (shard folders "
+                           f"swapped, copied or replaced): its ids would point at other people")

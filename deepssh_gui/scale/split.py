@@ -18,6 +18,7 @@ import numpy as np
 from ..common.atomic import atomic_copy
 from ..common.errors import DeepSSHError
 from ..common.progress import Progress, check_cancel, no_progress
+from ..search.audit import genesis
 from ..search.gallery import Gallery, NewItem
 from .manifest import MANIFEST_NAME, ShardInfo, ShardManifest, read_manifest, write_manifest
 
@@ -97,6 +98,7 @@ def shard_gallery(src_path: str | os.PathLike, n_shards: int, out: str | os.Path
                 with shard.writer():
                     _fill_shard(src, shard, range(int(bounds[i]), int(bounds[i + 1])), batch, progress, cancel)
                     shard.finalize()
+                info.gallery_id = genesis(shard.info)
             info.complete = True
             write_manifest(out, manifest)
     return manifest

@@ -30,8 +30,12 @@ TRIGGERS = ("audit_no_update", "audit_no_delete")
 
 
 def genesis(info: dict) -> str:
-    """``prev_hash`` of the first chained row: binds the chain to this gallery."""
-    return hashlib.sha256(f"deepssh-audit-v1|{info.get('created')}|{info.get('model_hash')}".encode()).hexdigest()
+    """``prev_hash`` of the first chained row: binds the chain to this gallery.
+
+    Galleries made since issue #21 carry a random ``uid`` in it (two galleries created in the same
+    second by one model used to share a genesis); older ones keep theirs, so their chains hold."""
+    uid = f"|{info['uid']}" if info.get("uid") else ""
+    return hashlib.sha256(f"deepssh-audit-v1|{info.get('created')}|{info.get('model_hash')}{uid}".encode()).hexdigest()
 
 
 def row_hash(prev_hash: str, row: dict) -> str:

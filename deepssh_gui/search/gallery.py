@@ -24,6 +24,7 @@ import hashlib
 import io
 import json
 import os
+import secrets
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -179,6 +180,9 @@ class Gallery:
             "n_attrs": str(model.config.n_attrs), "bits_per_attr": str(model.config.bits_per_attr),
             "attr_step": str(model.config.attr_step), "schema": json.dumps(model.schema.to_dict()),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            # two galleries made in the same second by one model must still differ (audit genesis,
+            # session and shard binding): a random identity
+            "uid": secrets.token_hex(16),
             "attr_scores": "calibrated" if getattr(model, "calibration", None) is not None else "uncalibrated",
         }
         # The database is made complete under a private name and then linked into place, which

@@ -194,3 +194,35 @@ def test_a_damaged_user_log_is_named_not_a_traceback(small_gallery, tmp_path, mo
             eng.search(SearchRequest(attributes="personalMale"))
     finally:
         eng.close()
+
+
+def test_swapped_copied_or_overlapping_shards_are_refused(small_gallery, tmp_path):
+    import shutil
+
+    from deepssh_gui.scale.engine import ShardedEngine
+    from deepssh_gui.scale.manifest import MANIFEST_NAME
+    from deepssh_gui.learn.checkpoint import load_model
+    from deepssh_gui.scale.split import shard_gallery
+
+    model, gallery = small_gallery
+    shard_gallery(gallery, 2, tmp_path / "s", load_model(model))
+    ok = ShardedEngine(tmp_path / "s", model)
+    ok.search(SearchRequest(attributes="personalMale"))
+    ok.close()
+    # a shard folder replaced by a copy of the other: same item count, other people
+    for name in ("shard-0000", "shard-0001"):
+        shutil.copytree(tmp_path / "s", tmp_path / f"copy-{name}")
+    shutil.rmtree(tmp_path / "copy-shard-0000" / "shard-0001")
+    shutil.copytree(tmp_path / "copy-shard-0000" / "shard-0000", tmp_path / "copy-shard-0000" / "shard-0001")
+    eng = ShardedEngine(tmp_path / "copy-shard-0000", model)
+    try:
+        with pytest.raises(DeepSSHError, match="not the gallery the manifest recorded"):
+            eng.search(SearchRequest(attributes="personalMale"))
+    finally:
+        eng.close()
+    # overlapping id ranges in the manifest
+    m = json.loads((tmp_path / "s" / MANIFEST_NAME).read_text())
+    m["shards"][1]["first_id"] -= 1
+    (tmp_path / "copy-shard-0001" / MANIFEST_NAME).write_text(json.dumps(m))
+    with pytest.raises(DeepSSHError, match="ids would repeat or skip"):
+        ShardedEngine(tmp_path / "copy-shard-0001", model)
