@@ -8,8 +8,9 @@ The gallery's audit log receives every search and mark, as in real use: pass a c
 """
 
 import sys
-import time
 from pathlib import Path
+
+from walkthrough_driver import Driver  # beside this script
 
 
 def main(gallery: str, probe: str, out: str, model: str | None = None) -> int:
@@ -34,24 +35,8 @@ def main(gallery: str, probe: str, out: str, model: str | None = None) -> int:
     win.resize(1400, 860)
     win.show()
 
-    def wait(cond, timeout=60.0) -> None:
-        t0 = time.perf_counter()
-        while not cond():
-            app.processEvents()
-            time.sleep(0.02)
-            if time.perf_counter() - t0 > timeout:
-                raise SystemExit(f"walkthrough timed out (last error: {win.last_error or 'none'})")
-
-    def settle() -> None:
-        wait(lambda: not win.jobs.busy() and not win._debounce.isActive())
-        for _ in range(5):
-            app.processEvents()
-
-    def shot(name: str) -> None:
-        settle()
-        path = out_dir / f"walk_{name}.png"
-        win.grab().save(str(path))
-        print(f"{path}: {win.status_query.text()}")
+    drive = Driver(app, win, out_dir, "walk_")
+    wait, settle, shot = drive.wait, drive.settle, drive.shot
 
     wait(lambda: win.engine is not None)
     win.probe.set_probe(probe)

@@ -11,9 +11,10 @@ and the report under OUT_DIR/work/report.*.
 
 import shutil
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
+
+from walkthrough_driver import Driver  # beside this script
 
 
 def site_plan(path: Path) -> None:
@@ -76,24 +77,8 @@ def main(out: str, model: str | None = None) -> int:
     win.resize(1400, 900)
     win.show()
 
-    def wait(cond, timeout=120.0) -> None:
-        t0 = time.perf_counter()
-        while not cond():
-            app.processEvents()
-            time.sleep(0.02)
-            if time.perf_counter() - t0 > timeout:
-                raise SystemExit(f"walkthrough timed out (last error: {win.last_error or 'none'})")
-
-    def settle() -> None:
-        wait(lambda: not win.jobs.busy() and not win._debounce.isActive())
-        for _ in range(5):
-            app.processEvents()
-
-    def shot(name: str, widget=None) -> None:
-        settle()
-        path = out_dir / f"walk_route_{name}.png"
-        (widget or win).grab().save(str(path))
-        print(f"{path}: {win.status_query.text()}")
+    drive = Driver(app, win, out_dir, "walk_route_")
+    wait, settle, shot = drive.wait, drive.settle, drive.shot
 
     wait(lambda: win.engine is not None)
     win.type_query()

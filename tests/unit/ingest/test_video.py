@@ -200,15 +200,9 @@ def test_cancel_and_resume_gives_the_crops_of_an_uninterrupted_build(tmp_path, t
     with Gallery.create(tmp_path / "whole", m) as g:
         build_from_video(g, m, str(video))
         whole = crops(g)
-    calls = {"n": 0}
-
-    def cancel():
-        calls["n"] += 1
-        return calls["n"] > 200  # about a quarter of the clip
-
     with Gallery.create(tmp_path / "resumed", m) as g:
         with pytest.raises(Cancelled):
-            build_from_video(g, m, str(video), cancel=cancel)
+            build_from_video(g, m, str(video), cancel=_cancel_after(200))  # about a quarter of the clip
         assert g.sources()[0]["status"] == "partial" and 0 < len(g) < len(whole)
         build_from_video(g, m, str(video))
         assert crops(g) == whole
@@ -223,17 +217,21 @@ def test_resume_after_the_video_was_replaced_is_refused(tmp_path, tiny_model_pat
 
     clip = _make_clip(tmp_path / "clip.avi", frames=160, people=1)
     m = load_model(tiny_model_path)
-    calls = {"n": 0}
-
-    def cancel():
-        calls["n"] += 1
-        return calls["n"] > 120
-
     with Gallery.create(tmp_path / "g", m) as g:
         with pytest.raises(Cancelled):
-            build_from_video(g, m, str(clip), cancel=cancel)
+            build_from_video(g, m, str(clip), cancel=_cancel_after(120))
         kept = len(g)
         shutil.copy(_make_clip(tmp_path / "other.avi", frames=100, people=2), clip)  # another file, same name
         with pytest.raises(DeepSSHError, match="changed since its interrupted build"):
             build_from_video(g, m, str(clip))
         assert len(g) == kept
+
+
+def _cancel_after(n: int):
+    """A cancel callback that answers True from its (n + 1)-th call on."""
+    calls = {"n": 0}
+
+    def cancel():
+        calls["n"] += 1
+        return calls["n"] > n
+    return cancel
