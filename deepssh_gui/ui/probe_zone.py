@@ -7,7 +7,8 @@ import tempfile
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QImageReader, QPainter, QPen, QColor
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea,
+                               QSlider, QVBoxLayout, QWidget)
 
 from ..common.errors import ImageError
 from ..common.imageio import IMAGE_EXTENSIONS, check_image_file
@@ -88,6 +89,47 @@ class _Canvas(QLabel):
         self.update()
 
 
+class BoxDialog(QDialog):
+    """The probe frame shown large (1x to 6x, scrolled to pan) to draw a box around a small person:
+    at the zone's own size a 20 px person is 6 px tall."""
+
+    def __init__(self, img: QImage, box: QRect | None, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Draw a box around the person")
+        self.img = img
+        self.canvas = _Canvas()
+        self.canvas.setStyleSheet("")
+        self.canvas.set_image(img)
+        self.canvas.box = box
+        self.canvas.boxDrawn.connect(self._drawn)
+        self.box = box
+        self.area = QScrollArea()
+        self.area.setWidget(self.canvas)
+        self.slider = QSlider(Qt.Horizontal)
+        self.slider.setRange(1, 6)
+        self.slider.valueChanged.connect(self.set_zoom)
+        self.info = QLabel("Drag a rectangle around the person; the slider zooms, the scroll bars pan.")
+        self.info.setTextFormat(Qt.PlainText)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.area, 1)
+        lay.addWidget(self.slider)
+        lay.addWidget(self.info)
+        lay.addWidget(buttons)
+        self.resize(1000, 720)
+        self.slider.setValue(2)
+
+    def set_zoom(self, factor: int) -> None:
+        # the canvas fits the image into itself, 4 px margin each side: size it to the zoom
+        self.canvas.setFixedSize(self.img.width() * factor + 8, self.img.height() * factor + 8)
+
+    def _drawn(self, r: QRect) -> None:
+        self.box = r
+        self.info.setText(f"Box {r.width()}x{r.height()} at ({r.x()}, {r.y()}) in the frame.")
+
+
 class ProbeZone(QWidget):
     """Emits ``probeChanged(path, box)`` (box = (x, y, w, h) or None), ``probeCleared()``,
     and ``error(message)`` for files that are not usable images."""
@@ -105,8 +147,12 @@ class ProbeZone(QWidget):
         self.open_btn = QPushButton("Open…")
         self.clear_btn = QPushButton("Clear")
         self.clear_btn.setEnabled(False)
+        self.enlarge_btn = QPushButton("Enlarge…")
+        self.enlarge_btn.setToolTip("show the frame large (zoom, pan) to draw the box around a small person")
+        self.enlarge_btn.setEnabled(False)
         row = QHBoxLayout()
         row.addWidget(self.open_btn)
+        row.addWidget(self.enlarge_btn)
         row.addWidget(self.clear_btn)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -115,6 +161,7 @@ class ProbeZone(QWidget):
         lay.addLayout(row)
         self.open_btn.clicked.connect(self.open_dialog)
         self.clear_btn.clicked.connect(self.clear)
+        self.enlarge_btn.clicked.connect(self.enlarge)
         self.canvas.boxDrawn.connect(self._box_drawn)
         self.path: str | None = None
         self.box: tuple[int, int, int, int] | None = None
@@ -170,6 +217,7 @@ class ProbeZone(QWidget):
         self.canvas.set_image(img)
         self.clear_btn.setEnabled(True)
         frame_like = w > 1.2 * h or w >= 400
+        self.enlarge_btn.setEnabled(frame_like)
         self.hint.setText("Full frame: drag a rectangle around the person." if frame_like else "")
         if not frame_like:
             self.probeChanged.emit(path, None)
@@ -184,6 +232,23 @@ class ProbeZone(QWidget):
         self.hint.setText(caption)
         self.clear_btn.setEnabled(True)
 
+    def enlarge(self) -> BoxDialog | None:
+        """Open the large view; its box, on OK, becomes the probe's box."""
+        if self.canvas.image.isNull() or not self.path:
+            return None
+        dlg = BoxDialog(self.canvas.image, self.canvas.box, self)
+        self.box_dialog = dlg  # tests drive it
+
+        def done() -> None:
+            if dlg.box is not None:
+                self.canvas.box = dlg.box
+                self.canvas.update()
+                self._box_drawn(dlg.box)
+
+        dlg.accepted.connect(done)
+        dlg.open()
+        return dlg
+
     def _box_drawn(self, r: QRect) -> None:
         s = getattr(self, "_scale", 1.0)
         self.box = (int(r.x() * s), int(r.y() * s), int(r.width() * s), int(r.height() * s))
@@ -194,6 +259,7 @@ class ProbeZone(QWidget):
     def clear(self) -> None:
         self.path, self.box = None, None
         self.canvas.clear()
+        self.enlarge_btn.setEnabled(False)
         self.hint.setText("")
         self.clear_btn.setEnabled(False)
         self.probeCleared.emit()
