@@ -25,6 +25,17 @@ def default_model_path() -> Path:
     return SOURCE_ROOT / "models" / DEFAULT_MODEL_NAME
 
 
+def bundled_model_files() -> list[Path]:
+    """Every model file shipped in ``models/`` (the default one first)."""
+    seen, out = set(), []
+    for base in _roots():
+        for p in sorted((base / "models").glob("*.pt"), key=lambda q: (q.name != DEFAULT_MODEL_NAME, q.name)):
+            if p.resolve() not in seen:
+                seen.add(p.resolve())
+                out.append(p)
+    return out
+
+
 def resources_dir() -> Path:
     return Path(getattr(sys, "_MEIPASS", SOURCE_ROOT)) / "resources"
 

@@ -13,6 +13,7 @@ def open_engine(gallery: str | os.PathLike, model, cluster: str | None = None, s
     """A :class:`..search.engine.SearchEngine`, or a :class:`.engine.ShardedEngine` for a sharded
     gallery (its shard tasks on ``cluster`` "local:N" or the ``scheduler`` at tcp://HOST:PORT when
     given, else in this process). Both answer ``search(SearchRequest)`` the same way."""
+    model = model_for_gallery(gallery, model)
     if is_sharded(gallery):
         from .backend import connect
         from .engine import ShardedEngine
@@ -29,3 +30,51 @@ def open_engine(gallery: str | os.PathLike, model, cluster: str | None = None, s
     from ..search.engine import SearchEngine
 
     return SearchEngine(gallery, model, read_only=read_only)
+
+
+def gallery_model_hash(gallery: str | os.PathLike) -> str | None:
+    """The hash of the model a gallery (single or sharded) was built with, read without opening it."""
+    import sqlite3
+    from pathlib import Path
+
+    if is_sharded(gallery):
+        from .manifest import read_manifest
+
+        return read_manifest(gallery).model_hash
+    db = Path(gallery) / "gallery.sqlite"
+    if not db.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM info WHERE key = 'model_hash'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None  # opening it will say what is wrong
+    return row[0] if row else None
+
+
+def model_for_gallery(gallery: str | os.PathLike, model):
+    """``model``, or the bundled model file the gallery names when ``model`` is another one.
+
+    Galleries name the model that built them; after a new model is shipped, galleries of the
+    earlier one keep working with its file, which stays in ``models/``. A model that is neither
+    (the gallery's model is not bundled) is returned as it is, and opening the gallery explains.
+    """
+    wanted = gallery_model_hash(gallery)
+    if wanted is None or wanted == model.hash or wanted in model.meta.get("previous_hashes", []):
+        return model
+    from ..common.paths import bundled_model_files
+    from ..model.modelfile import ModelFile, load_model_file
+
+    if not isinstance(model, ModelFile):  # --engine torch: the user chose that network; no swap
+        return model
+    for path in bundled_model_files():
+        try:
+            other = load_model_file(path)
+        except Exception:  # noqa: BLE001 - a damaged extra file must not stop the search
+            continue
+        if other.hash == wanted or wanted in other.meta.get("previous_hashes", []):
+            return other
+    return model
