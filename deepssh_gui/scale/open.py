@@ -62,11 +62,14 @@ def model_for_gallery(gallery: str | os.PathLike, model):
     earlier one keep working with its file, which stays in ``models/``. A model that is neither
     (the gallery's model is not bundled) is returned as it is, and opening the gallery explains.
     """
+    from ..model.modelfile import ModelFile, load_model_file
+
     wanted = gallery_model_hash(gallery)
+    if isinstance(model, (str, os.PathLike)):
+        model = load_model_file(model)  # the engines accept a path too
     if wanted is None or wanted == model.hash or wanted in model.meta.get("previous_hashes", []):
         return model
     from ..common.paths import bundled_model_files
-    from ..model.modelfile import ModelFile, load_model_file
 
     if not isinstance(model, ModelFile):  # --engine torch: the user chose that network; no swap
         return model
