@@ -83,61 +83,6 @@ def described_query(text: str, schema) -> str:
     return d.query_text
 
 
-def cmd_route(args: argparse.Namespace) -> int:
-    """Where the person went: the given items (or the confirmed ones) by time, per camera; audited."""
-    from ..search.route import confirmed_in_audit
-
-    eng = open_engine(args.gallery, runtime_model(args.model, args.engine), args)
-    try:
-        if args.confirmed:
-            ids = confirmed_in_audit(eng.gallery.audit_entries())
-            if not ids:
-                raise DeepSSHError("no confirmed hits in this gallery's audit log (confirm hits in the GUI, key C)")
-        else:
-            try:
-                ids = [int(x) for x in args.ids.split(",") if x.strip()]
-            except ValueError:
-                raise DeepSSHError(f"--ids expects comma-separated item ids, got {args.ids!r}") from None
-            if not ids:
-                raise DeepSSHError("--ids names no item")
-        route = eng.route(ids, origin="cli", examiner=args.examiner)
-    finally:
-        eng.close()
-    if args.json:
-        print(json.dumps({"items": ids, "audit_id": route.audit_id, "notes": route.notes,
-                          "undated": list(route.undated),
-                          "sightings": [{"camera": s.camera, "first": s.first, "last": s.last, "items": list(s.items)}
-                                        for s in route.sightings],
-                          "legs": [{"from": g.from_camera, "to": g.to_camera, "gap_seconds": g.gap_seconds}
-                                   for g in route.legs]}, indent=1))
-        return 0
-    print(f"route through {len(ids)} items ({len(route.sightings)} sightings on "
-          f"{len(set(route.cameras))} cameras; audit entry {route.audit_id})")
-    for line in route.lines():
-        print(plain(line))
-    return 0
-
-
-def cmd_frame_hash(args: argparse.Namespace) -> int:
-    """SHA-256 of a video frame's decoded RGB24 pixels, as listed in ``REPORT.originals.sha256``."""
-    from ..common.imageio import import_cv2
-    from ..ingest.redact import frame_sha256
-
-    cv2 = import_cv2()
-    if not Path(args.video).is_file():
-        raise DeepSSHError(f"{args.video!r} is not a file")
-    cap = cv2.VideoCapture(args.video)
-    try:
-        cap.set(cv2.CAP_PROP_POS_FRAMES, args.frame)
-        ok, img = cap.read()
-    finally:
-        cap.release()
-    if not ok:
-        raise DeepSSHError(f"cannot decode frame {args.frame} of {args.video!r}")
-    print(f"{frame_sha256(img[:, :, ::-1])}  {Path(args.video).name}.frame{args.frame:06d}.rgb24")
-    return 0
-
-
 def plain(text: str) -> str:
     """User-supplied text on one terminal line: control characters are shown escaped, never acted on."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
@@ -237,27 +182,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
-def register_route(sub) -> None:
-    ro = sub.add_parser("route", help="where a person went: hits by time, grouped into sightings per camera")
-    ro.add_argument("--gallery", required=True)
-    ro.add_argument("--model", default=str(default_model_path()))
-    which = ro.add_mutually_exclusive_group(required=True)
-    which.add_argument("--ids", help="comma-separated item ids, e.g. 3,17,42")
-    which.add_argument("--confirmed", action="store_true", help="the hits confirmed in the gallery's audit log")
-    ro.add_argument("--json", action="store_true")
-    ro.add_argument("--examiner", help="who asks, for the audit log (default: the OS user)")
-    add_engine_arg(ro)
-    add_cluster_args(ro)
-    ro.set_defaults(func=cmd_route)
-
-
 def register(sub) -> None:
-    register_route(sub)
-    fh = sub.add_parser("frame-hash", help="SHA-256 of a video frame's decoded pixels (checks a redacted report's "
-                                           "originals.sha256 line)")
-    fh.add_argument("video")
-    fh.add_argument("frame", type=int)
-    fh.set_defaults(func=cmd_frame_hash)
     se = sub.add_parser("search", help="search a gallery by photo, attributes, or both")
     se.add_argument("--gallery", required=True)
     se.add_argument("--model", default=str(default_model_path()))
