@@ -121,6 +121,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     from ..ui.export import cli_export  # Qt lives in ui/; it starts an offscreen QGuiApplication
 
     args.model = runtime_model(args.model, args.engine)  # the engine accepts a loaded model
+    if args.describe:
+        if args.attributes:
+            raise DeepSSHError("give --describe or --attributes, not both")
+        args.attributes = described_query(args.describe, args.model.schema)
     html_path, pdf_path, manifest, n, mismatches = cli_export(args)
     print(f"exported {n} hits to {html_path} and {pdf_path}; file hashes in {manifest} "
           f"(check with `sha256sum -c {manifest.name}` in {manifest.parent}, or `deepssh verify {manifest}`)")
@@ -211,6 +215,7 @@ def register(sub) -> None:
     ex.add_argument("--model", default=str(default_model_path()))
     ex.add_argument("--image")
     ex.add_argument("--attributes")
+    ex.add_argument("--describe", help="a plain description instead of --attributes (the parsed query is printed)")
     ex.add_argument("--not", dest="negate")
     ex.add_argument("--top", type=positive_int, default=10)
     ex.add_argument("--ranks", help="comma-separated ranks to include (default: all shown)")

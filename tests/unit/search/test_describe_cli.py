@@ -58,3 +58,12 @@ def test_search_reports_likely_and_weak_and_can_hide_weak(small_gallery):
     assert [h["id"] for h in hidden["hits"]] == [h["id"] for h in full["hits"] if h["strength"] == "likely"]
     r = _cli("search", "--gallery", str(gallery), "--model", str(model), "--attributes", "personalMale")
     assert f"{strengths.count('likely')} likely, {strengths.count('weak')} weak" in r.stdout
+
+
+def test_export_takes_a_description(small_gallery, tmp_path):
+    model, gallery = small_gallery
+    r = _cli("export", "--gallery", str(gallery), "--model", str(model), "--describe", "a woman without a hat",
+             "--ranks", "1", "--out", str(tmp_path / "rep" / "r"))
+    assert r.returncode == 0, r.stderr
+    assert "understood: not personalMale, not accessoryHat" in r.stderr
+    assert "not personalMale, not accessoryHat" in (tmp_path / "rep" / "r.html").read_text()
