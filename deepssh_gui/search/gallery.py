@@ -142,6 +142,16 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def derived_digest(model) -> str:
+    """SHA-256 over a model's decoder and calibration, which its hash leaves out (issue #21)."""
+    dec = getattr(model, "decoder", None)
+    cal = getattr(model, "calibration", None)
+    h = hashlib.sha256(b"deepssh-derived-v1|")
+    h.update((dec.digest() if dec is not None else "none").encode())
+    h.update(json.dumps(cal.to_dict() if cal is not None else None, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
 class Gallery:
     """Open with :meth:`open` (existing) or :meth:`create` (new); close when done."""
 
@@ -183,6 +193,8 @@ class Gallery:
             # two galleries made in the same second by one model must still differ (audit genesis,
             # session and shard binding): a random identity
             "uid": secrets.token_hex(16),
+            # what the hash leaves out but the stored explanations and probabilities depend on
+            "derived_digest": derived_digest(model),
             "attr_scores": "calibrated" if getattr(model, "calibration", None) is not None else "uncalibrated",
         }
         # The database is made complete under a private name and then linked into place, which
@@ -255,6 +267,12 @@ class Gallery:
                 raise GalleryError(f"gallery {str(root)!r} was built by model {info['model_name']} "
                                    f"(hash {info['model_hash'][:12]}), not by {model.name} "
                                    f"(hash {model.hash[:12]}); open it with that model or rebuild it")
+            if info.get("derived_digest") and info["derived_digest"] != derived_digest(model):
+                conn.close()
+                raise GalleryError(f"the model file {model.name} has another decoder or calibration than the one "
+                                   f"gallery {str(root)!r} was built with (same weights): the bits' meanings or the "
+                                   f"stored probabilities would be read wrongly. Use the model file the gallery "
+                                   f"was built with, or rebuild the gallery")
         g = cls(root, conn, info, read_only=ro)
         try:
             g._check_stored_paths()

@@ -226,3 +226,21 @@ def test_swapped_copied_or_overlapping_shards_are_refused(small_gallery, tmp_pat
     (tmp_path / "copy-shard-0001" / MANIFEST_NAME).write_text(json.dumps(m))
     with pytest.raises(DeepSSHError, match="ids would repeat or skip"):
         ShardedEngine(tmp_path / "copy-shard-0001", model)
+
+
+def test_a_model_file_with_another_decoder_is_refused_for_the_gallery(small_gallery, tmp_path):
+    import numpy as np
+
+    from deepssh_gui.learn.checkpoint import load_model, resave
+    from deepssh_gui.model.decoder import Decoder
+    from deepssh_gui.search.engine import SearchEngine
+
+    model, gallery = small_gallery
+    m = load_model(model)
+    rng = np.random.default_rng(5)
+    codes = rng.integers(0, 256, (64, m.config.nbits // 8), dtype=np.uint8)
+    labels = (rng.random((64, len(m.schema))) < 0.5).astype(np.int8)
+    before = m.hash
+    assert resave(m, decoder=Decoder.fit(codes, labels, m.config.layout)) == before  # same hash, other bit meanings
+    with pytest.raises(DeepSSHError, match="another decoder or calibration"):
+        SearchEngine(gallery, model)
