@@ -75,6 +75,9 @@ def write_synthetic_gallery(root: Path, codes: np.ndarray, layout: CodeLayout, p
                     for i in range(s, min(n, s + step)))
             conn.executemany("INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
             progress(min(n, s + step), n, "writing metadata")
+        # every item's source is an ingested source (galleries refuse items whose source is not)
+        conn.execute("INSERT INTO sources (path, sha256, kind, status, detail, n_items, added) "
+                     "VALUES ('synthetic.avi', ?, 'video', 'done', NULL, ?, 0)", ("0" * 64, n))
     conn.close()
 
 

@@ -322,6 +322,14 @@ class Gallery:
         """
         for (src,) in self.conn.execute("SELECT DISTINCT source FROM items"):
             self.resolve(src)
+        # a recorded folder such as ".." admits its siblings: every item's source must also be one
+        # that was ingested (a row of `sources`), so an edited source path is refused
+        # (galleries from before the sources table have no rows in it: they are not checked)
+        stray = self.conn.execute("SELECT id, source FROM items WHERE EXISTS (SELECT 1 FROM sources) AND source NOT IN "
+                                  "(SELECT path FROM sources) LIMIT 1").fetchone()
+        if stray:
+            raise GalleryError(f"gallery {str(self.root)!r}: item {stray[0]} names the source {stray[1]!r}, which was "
+                               f"never ingested into it; refused (the metadata was edited or is damaged)")
         bad = self.conn.execute(
             "SELECT id FROM items WHERE (thumb IS NOT NULL AND (thumb NOT LIKE 'thumbs/%' OR thumb LIKE '%..%')) "
             "OR (crop != source AND (crop NOT LIKE 'crops/%' OR crop LIKE '%..%')) LIMIT 1").fetchone()

@@ -244,3 +244,26 @@ def test_a_model_file_with_another_decoder_is_refused_for_the_gallery(small_gall
     assert resave(m, decoder=Decoder.fit(codes, labels, m.config.layout)) == before  # same hash, other bit meanings
     with pytest.raises(DeepSSHError, match="another decoder or calibration"):
         SearchEngine(gallery, model)
+
+
+def test_an_item_pointed_at_a_sibling_file_of_the_footage_is_refused(tmp_path, model_with_decoder):
+    """The recorded root of footage beside the gallery is its folder ("..", say); an item edited
+    to point at any other file there used to be accepted as evidence."""
+    import shutil
+    import sqlite3
+
+    from deepssh_gui.ingest.build import build_from_video
+    from deepssh_gui.learn.checkpoint import load_model
+    from deepssh_gui.search.gallery import Gallery
+
+    shutil.copy(ROOT / "resources" / "demo" / "vtest.avi", tmp_path / "vtest.avi")
+    (tmp_path / "private.jpg").write_bytes(b"not evidence")
+    m = load_model(model_with_decoder)
+    with Gallery.create(tmp_path / "g", m) as g:
+        build_from_video(g, m, str(tmp_path / "vtest.avi"))
+    db = sqlite3.connect(tmp_path / "g" / "gallery.sqlite")
+    db.execute("UPDATE items SET source = '../private.jpg' WHERE id = 0")
+    db.commit()
+    db.close()
+    with pytest.raises(DeepSSHError, match="never ingested"):
+        Gallery.open(tmp_path / "g", read_only=True)
