@@ -302,13 +302,9 @@ def route_of(items_from, audit_to, model_hash: str, item_ids: list[int], origin:
 
     ids = sorted({int(i) for i in item_ids})
     outside = [i for i in ids if not 0 <= i < len(items_from)]
-    try:
-        metas = [] if outside else items_from.items(ids)
-    except KeyError:  # a row missing inside the id range
-        metas = []
-    missing = outside or sorted(set(ids) - {m.id for m in metas})
-    if missing:
-        raise DeepSSHError(f"no item with id {', '.join(map(str, missing))} in this gallery")
+    if outside:
+        raise DeepSSHError(f"no item with id {', '.join(map(str, outside))} in this gallery")
+    metas = items_from.items(ids)  # a row missing inside the id range: GalleryError names it
     route = build_route(metas)
     try:
         route.audit_id = audit_to.append_audit(origin, "route", "\n".join(route.lines()), None,

@@ -717,6 +717,11 @@ class Gallery:
         q = ("SELECT id, crop, thumb, source, source_sha256, camera, frame, timestamp, x, y, w, h, track, identity "
              f"FROM items WHERE id IN ({','.join('?' * len(ids))})")
         rows = {r[0]: r for r in self.conn.execute(q, ids)}
+        missing = [i for i in ids if i not in rows]
+        if missing:  # ids are dense: a hole is a deleted row, and another item must never stand in for it
+            raise GalleryError(f"gallery {str(self.root)!r} has no row for item {missing[0]}"
+                               f"{' (and %d more)' % (len(missing) - 1) if len(missing) > 1 else ''}: the database "
+                               f"was edited or damaged; nothing is shown for it")
         out = []
         for i in ids:
             r = rows[i]

@@ -267,3 +267,15 @@ def test_an_item_pointed_at_a_sibling_file_of_the_footage_is_refused(tmp_path, m
     db.close()
     with pytest.raises(DeepSSHError, match="never ingested"):
         Gallery.open(tmp_path / "g", read_only=True)
+
+
+def test_a_deleted_item_row_is_named_not_a_traceback(small_gallery):
+    import sqlite3
+
+    model, gallery = small_gallery
+    db = sqlite3.connect(gallery / "gallery.sqlite")
+    db.execute("DELETE FROM items WHERE id = 3")
+    db.commit()
+    db.close()
+    r = _cli("search", "--gallery", str(gallery), "--model", str(model), "--attributes", "personalMale", "--top", "8")
+    assert r.returncode == 2 and "no row for item 3" in r.stderr and "Traceback" not in r.stderr
