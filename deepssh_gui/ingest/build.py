@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import time
@@ -162,11 +163,12 @@ def _build_from_video(gallery: Gallery, model: ModelFile, video: str, camera: st
                 name = f"t{tid:05d}_f{c.frame:06d}.jpg"
                 final = crop_dir / name
                 ok, buf = cv2.imencode(".jpg", c.crop_bgr, [cv2.IMWRITE_JPEG_QUALITY, 92])
-                atomic_write_bytes(final, buf.tobytes())
+                data = buf.tobytes()
+                atomic_write_bytes(final, data)
                 items.append(NewItem(crop=gallery.rel(final), source=src, source_sha256=sha, code=code, attr_scores=sc,
                                      thumb_jpeg=_jpeg(resize_rgb(np.ascontiguousarray(rgb), THUMB_HW)),
                                      camera=cam, frame=c.frame, timestamp=start_time + c.timestamp,
-                                     bbox=c.box, track=tid))
+                                     bbox=c.box, track=tid, crop_sha256=hashlib.sha256(data).hexdigest()))
         status = "done" if final_chunk else "partial"
         detail = None if final_chunk else str(frame_done)
         if final_chunk and rep.video.damaged:

@@ -22,8 +22,12 @@ class FileCheck:
     recorded: str | None  # the SHA-256 stored at ingest (None: nothing was recorded)
     actual: str | None  # the SHA-256 now (None: the file is missing or unreadable)
 
+    link: bool = False  # a crop that is a symbolic link (to whatever file it names now)
+
     @property
     def status(self) -> str:
+        if self.link:
+            return "SYMBOLIC LINK"  # a crop swapped for a link to another file is not evidence
         if self.actual is None:
             return "MISSING"
         if self.recorded is None:
@@ -44,14 +48,25 @@ def _hash(path: str, cache: dict[str, str | None]) -> str | None:
     return cache[path]
 
 
-def check_files(metas: list[ItemMeta]) -> dict[int, tuple[FileCheck, FileCheck]]:
-    """``{item id: (source check, crop check)}``; each distinct file is hashed once."""
+def crop_hashes_of(gallery, hits) -> dict[int, str]:
+    """The ingest hashes of these hits' crops, where the gallery records them (not sharded ones)."""
+    fn = getattr(gallery, "crop_hashes", None)
+    return fn([h.meta.id for h in hits]) if fn is not None else {}
+
+
+def check_files(metas: list[ItemMeta], crop_hashes: dict[int, str] | None = None
+                ) -> dict[int, tuple[FileCheck, FileCheck]]:
+    """``{item id: (source check, crop check)}``; each distinct file is hashed once.
+
+    ``crop_hashes`` are the hashes recorded at ingest for crops cut from video
+    (:meth:`Gallery.crop_hashes`); a folder crop is its own source.
+    """
     cache: dict[str, str | None] = {}
     out = {}
     for m in metas:
-        src = FileCheck(m.source, m.source_sha256, _hash(m.source, cache))
-        crop_recorded = m.source_sha256 if m.crop == m.source else None  # a folder crop is its own source
-        out[m.id] = (src, FileCheck(m.crop, crop_recorded, _hash(m.crop, cache)))
+        src = FileCheck(m.source, m.source_sha256, _hash(m.source, cache))  # footage may be linked in
+        crop_recorded = m.source_sha256 if m.crop == m.source else (crop_hashes or {}).get(m.id)
+        out[m.id] = (src, FileCheck(m.crop, crop_recorded, _hash(m.crop, cache), os.path.islink(m.crop)))
     return out
 
 

@@ -88,6 +88,8 @@ CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+-- the SHA-256 of each crop file cut at ingest (video crops; a folder crop is its own source)
+CREATE TABLE IF NOT EXISTS crop_hashes (id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL);
 -- folders the gallery's stored paths may point into besides its own (input folders, video folders)
 CREATE TABLE IF NOT EXISTS roots (path TEXT PRIMARY KEY, added REAL);
 CREATE TABLE IF NOT EXISTS sources (
@@ -132,6 +134,7 @@ class NewItem:
     bbox: tuple[int, int, int, int] | None = None
     track: int | None = None
     identity: str | None = None
+    crop_sha256: str | None = None  # a crop cut at ingest (video): its file's hash, checked at export
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
@@ -463,6 +466,8 @@ class Gallery:
                 self.conn.execute("INSERT INTO info VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE "
                                   "SET value = CAST(value AS INTEGER) + 1")
                 self.conn.executemany("INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+                self.conn.executemany("INSERT INTO crop_hashes VALUES (?, ?)",
+                                      [(start + j, it.crop_sha256) for j, it in enumerate(items) if it.crop_sha256])
                 self.conn.executemany("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?,?)",
                                       [(*s, time.time()) for s in sources])
         except (OSError, sqlite3.Error) as exc:
@@ -709,6 +714,18 @@ class Gallery:
             else:
                 self._codes = np.zeros((0, self.layout.nbytes), np.uint8)
         return self._codes
+
+    def crop_hashes(self, ids) -> dict[int, str]:
+        """``{item id: SHA-256 recorded at ingest}`` for the crops cut at ingest (galleries from
+        before this record have none)."""
+        ids = [int(i) for i in ids]
+        if not ids:
+            return {}
+        q = f"SELECT id, sha256 FROM crop_hashes WHERE id IN ({','.join('?' * len(ids))})"
+        try:
+            return dict(self.conn.execute(q, ids).fetchall())
+        except sqlite3.OperationalError:  # a read-only gallery from before the table
+            return {}
 
     def items(self, ids) -> list[ItemMeta]:
         ids = [int(i) for i in ids]

@@ -374,7 +374,7 @@ def cli_export(args) -> tuple[Path, Path, Path, int, list[str]]:
     from ..scale.open import open_engine
     from ..search.engine import SearchRequest
     from ..search.audit import current_examiner
-    from ..search.evidence import check_files
+    from ..search.evidence import check_files, crop_hashes_of
 
     app = QGuiApplication.instance() or QGuiApplication(["deepssh"])  # noqa: F841 - fonts for the PDF
     eng = open_engine(args.gallery, args.model)
@@ -389,9 +389,10 @@ def cli_export(args) -> tuple[Path, Path, Path, int, list[str]]:
         examiner = args.examiner or current_examiner()
         route = eng.route([h.meta.id for h in chosen], origin="cli-export", examiner=examiner) \
             if getattr(args, "route", False) else None
+        checks = check_files([h.meta for h in chosen], crop_hashes_of(eng.gallery, chosen))
         inp = ReportInput(res, chosen, eng.model.name, eng.model.hash, str(Path(args.gallery).resolve()),
                           eng.gallery.content_digest(), eng.gallery.state(), args.image, args.notes or "",
-                          eng.gallery.audit_head(), check_files([h.meta for h in chosen]),
+                          eng.gallery.audit_head(), checks,
                           case_id=args.case_id or "", examiner=examiner,
                           model_card=eng.model.meta.get("card"), route=route,
                           redaction=getattr(args, "redact", "none") or "none")

@@ -693,11 +693,12 @@ class MainWindow(QMainWindow):
             return
 
         def work(progress, cancel):
-            from ..search.evidence import check_files
+            from ..search.evidence import check_files, crop_hashes_of
 
             inp = ReportInput(res, hits, eng.model.name, eng.model.hash, str(eng.gallery.root.resolve()),
                               eng.gallery.content_digest(), eng.gallery.state(), probe,
-                              audit_head=eng.gallery.audit_head(), checks=check_files([h.meta for h in hits]),
+                              audit_head=eng.gallery.audit_head(),
+                              checks=check_files([h.meta for h in hits], crop_hashes_of(eng.gallery, hits)),
                               case_id=case_id, examiner=examiner, marks=dict(self.results.marks),
                               model_card=eng.model.meta.get("card"),
                               probe_hit=probe_hit if self.probe_code is not None else None,

@@ -279,3 +279,28 @@ def test_a_deleted_item_row_is_named_not_a_traceback(small_gallery):
     db.close()
     r = _cli("search", "--gallery", str(gallery), "--model", str(model), "--attributes", "personalMale", "--top", "8")
     assert r.returncode == 2 and "no row for item 3" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_video_crops_are_hashed_at_ingest_and_a_swapped_or_linked_crop_is_flagged(tmp_path, model_with_decoder):
+    import os
+    import shutil
+
+    from deepssh_gui.ingest.build import build_from_video
+    from deepssh_gui.learn.checkpoint import load_model
+    from deepssh_gui.search.evidence import check_files
+    from deepssh_gui.search.gallery import Gallery, sha256_file
+
+    shutil.copy(ROOT / "resources" / "demo" / "vtest.avi", tmp_path / "vtest.avi")
+    m = load_model(model_with_decoder)
+    with Gallery.create(tmp_path / "g", m) as g:
+        build_from_video(g, m, str(tmp_path / "vtest.avi"))
+        metas = g.items([0, 1, 2])
+        recorded = g.crop_hashes([0, 1, 2])
+    assert all(recorded[x.id] == sha256_file(x.crop) for x in metas)
+    assert [c.status for _, c in check_files(metas, recorded).values()] == ["matches"] * 3
+    shutil.copy(metas[1].crop, metas[0].crop)  # a crop swapped for another person's
+    os.remove(metas[2].crop)
+    os.symlink(metas[1].crop, metas[2].crop)  # a crop replaced by a link to another file
+    got = check_files(metas, recorded)
+    assert got[0][1].status == "MISMATCH" and got[2][1].status == "SYMBOLIC LINK"
+    assert not got[0][1].ok and not got[2][1].ok
