@@ -755,19 +755,32 @@ class MainWindow(QMainWindow):
             self.show_error(str(exc))
             return
         self.pending_pins = set(s.pinned)
-        marks = {int(i): m for i, m in s.marks.items()}
-        self.results.marks.clear()
-        for i, m in marks.items():
-            self.results.set_mark(i, m)
-        confirmed = [i for i, m in marks.items() if m == "confirmed"]
-        self.marked_codes = dict(zip(confirmed, self.engine.gallery.codes_of(confirmed))) if confirmed else {}
+        # marks are the audit log's, never the session file's: a mark only counts once it is recorded
+        self._load_marks(self.engine)
+        problems = []
+        differ = {int(i) for i, m in s.marks.items() if self.results.marks.get(int(i)) != m}
+        if differ:
+            problems.append(f"the session lists marks on items {sorted(differ)[:5]} that the gallery's audit log "
+                            f"does not hold; the audit log's marks are shown")
         if s.probe_path:
-            self.probe.set_probe(s.probe_path)
+            from ..search.gallery import sha256_file
+
+            try:
+                same = s.probe_sha256 is None or sha256_file(s.probe_path) == s.probe_sha256
+            except OSError:
+                same = False
+            if same:
+                self.probe.set_probe(s.probe_path)
+            else:
+                problems.append(f"the probe file {s.probe_path!r} is missing or is not the file the session was "
+                                f"saved with (its SHA-256 differs); it was not restored")
         self.route.restore(s.site_plan, s.camera_positions, s.route_items)
         try:
             self.attributes.set_query(s.attributes)
         except ValueError as exc:
-            self.show_error(f"the session's query cannot be restored: {exc}")
+            problems.append(f"the session's query cannot be restored: {exc}")
+        if problems:
+            self.show_error("\n".join(problems))
 
     def _apply_pins(self) -> None:
         pins = getattr(self, "pending_pins", None)

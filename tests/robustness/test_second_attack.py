@@ -304,3 +304,27 @@ def test_video_crops_are_hashed_at_ingest_and_a_swapped_or_linked_crop_is_flagge
     got = check_files(metas, recorded)
     assert got[0][1].status == "MISMATCH" and got[2][1].status == "SYMBOLIC LINK"
     assert not got[0][1].ok and not got[2][1].ok
+
+
+def test_a_session_with_hand_added_marks_or_a_replaced_probe_restores_neither(qtbot, small_gallery, tmp_path):
+    import shutil
+
+    from tests.unit.ui.test_main_window import _open_window
+
+    model, gallery = small_gallery
+    probe = tmp_path / "probe.png"
+    shutil.copy(sorted(gallery.parent.rglob("*.png"))[0], probe)
+    win = _open_window(qtbot, model, gallery)
+    try:
+        win.probe.set_probe(str(probe))
+        win.save_session(str(tmp_path / "s.json"))
+        s = json.loads((tmp_path / "s.json").read_text())
+        s["marks"] = {"2": "confirmed"}  # never confirmed: not in the audit log
+        (tmp_path / "s.json").write_text(json.dumps(s))
+        shutil.copy(sorted(gallery.parent.rglob("*.png"))[1], probe)  # another photo under the same name
+        win.probe.clear()
+        win.open_session(str(tmp_path / "s.json"))
+        assert win.results.marks == {} and win.probe.path is None
+        assert "audit log does not hold" in win.last_error and "SHA-256 differs" in win.last_error
+    finally:
+        win.close()
