@@ -48,6 +48,17 @@ def _hash(path: str, cache: dict[str, str | None]) -> str | None:
     return cache[path]
 
 
+def pdf_binding(html_sha256: str) -> str:
+    """The text a report's PDF carries in its Creator field: the SHA-256 of its HTML."""
+    return f"report html sha256 {html_sha256}"
+
+
+def pdf_names_html(pdf: bytes, html_sha256: str) -> bool:
+    """Whether the PDF's document information names this HTML hash (Qt writes it as UTF-16BE)."""
+    text = pdf_binding(html_sha256)
+    return text.encode("utf-16-be") in pdf or text.encode("ascii") in pdf
+
+
 def crop_hashes_of(gallery, hits) -> dict[int, str]:
     """The ingest hashes of these hits' crops, where the gallery records them (not sharded ones)."""
     fn = getattr(gallery, "crop_hashes", None)
@@ -237,6 +248,11 @@ def verify_report(report: str | os.PathLike) -> list[VerifyLine]:
     for own in (stem + ".html", stem + ".pdf"):  # a manifest without them would skip the checks below
         if own not in listed:
             out.append(VerifyLine(own, "NOT IN MANIFEST"))
+    pdf = base / (stem + ".pdf")
+    # reports since issue #21 say their PDF names the HTML: another report's PDF is refused
+    if html_text is not None and "names this HTML file" in html_text and pdf.is_file():
+        if not pdf_names_html(pdf.read_bytes(), sha256_file(base / (stem + ".html"))):
+            out.append(VerifyLine(pdf.name, "NOT THIS REPORT'S PDF"))
     if html_text is not None:  # the report binds each crop copy to its hash: the copies must be those crops
         for sha, name in entries:
             if CROPS_SUFFIX + "/" in name and crop_statement(name, sha) not in html_text:

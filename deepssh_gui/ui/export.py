@@ -8,6 +8,7 @@ resources in the PDF. Needs a QGuiApplication (the CLI creates an offscreen one)
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import time
 from dataclasses import dataclass
@@ -163,6 +164,9 @@ def _card_html(card: dict | None) -> str:
     return "".join(f"<br><b>{e(str(k))}:</b> {e(str(v))}" for k, v in card.items())
 
 
+PDF_BOUND_NOTE = ("The PDF beside this report names this HTML file's SHA-256 in its document information "
+                  "(Creator); deepssh verify checks it.")
+
 REDACTION_TEXT = {
     "none": "not redacted",
     "others": "every other person the detectors found is pixelated (a detector can miss someone)",
@@ -274,6 +278,7 @@ contains this hash)</td></tr>
 <code>{e(inp.manifest_name)}</code> with the SHA-256 of this report, its PDF and the crop copies (check it with
 <code>sha256sum -c {e(inp.manifest_name)}</code> in the report's folder, or <code>deepssh verify REPORT</code>), and
 <code>{e(inp.sources_name)}</code> with the footage's SHA-256 recorded at ingest (check it where the footage is).</p>
+<p style="font-size: 8pt">{e(PDF_BOUND_NOTE)}</p>
 <p style="font-size: 8pt">Attribute matches are read from each hit's hash-code bits: "matched" means the bits
 are closer to the asked answer than to the opposite one. Hamming distances count differing bits.</p>
 </body></html>"""
@@ -284,9 +289,13 @@ def export_report(inp: ReportInput, html_path: str | Path, pdf_path: str | Path 
     def data_uri(key, img):
         return "data:image/png;base64," + base64.b64encode(_png(img)).decode()
 
-    atomic_write_text(html_path, build_html(inp, data_uri))
+    html_text = build_html(inp, data_uri)
+    atomic_write_text(html_path, html_text)
     if pdf_path is None:
         return
+    from ..search.evidence import pdf_binding
+
+    html_sha = hashlib.sha256(html_text.encode("utf-8")).hexdigest()
     resources: dict[str, QImage] = {}
 
     def resource(key, img):
@@ -307,7 +316,8 @@ def export_report(inp: ReportInput, html_path: str | Path, pdf_path: str | Path 
     writer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout.Millimeter)
     writer.setResolution(150)
     writer.setTitle("DeepSSH evidence report")
-    writer.setCreator(f"deepssh-gui {__version__}")
+    # the PDF names the HTML it was rendered with: `deepssh verify` refuses another report's PDF
+    writer.setCreator(f"deepssh-gui {__version__}; {pdf_binding(html_sha)}")
     doc.print_(writer)
     del writer
     dev.close()

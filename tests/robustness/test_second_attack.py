@@ -328,3 +328,15 @@ def test_a_session_with_hand_added_marks_or_a_replaced_probe_restores_neither(qt
         assert "audit log does not hold" in win.last_error and "SHA-256 differs" in win.last_error
     finally:
         win.close()
+
+
+def test_another_reports_pdf_is_refused(report, small_gallery, tmp_path):
+    model, gallery = small_gallery
+    other = tmp_path / "other" / "report"
+    r = _cli("export", "--gallery", str(gallery), "--model", str(model), "--attributes", "personalMale",
+             "--ranks", "3", "--case-id", "B", "--out", str(other))
+    assert r.returncode == 0, r.stderr
+    assert all(v.ok for v in verify_report(report))
+    (report.parent / "report.pdf").write_bytes((other.parent / "report.pdf").read_bytes())
+    _rewrite_manifest(report)
+    assert ("report.pdf", "NOT THIS REPORT'S PDF") in _failed(verify_report(report))
