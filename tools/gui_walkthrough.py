@@ -10,35 +10,18 @@ The gallery's audit log receives every search and mark, as in real use: pass a c
 import sys
 from pathlib import Path
 
-from walkthrough_driver import Driver  # beside this script
+from walkthrough_driver import Driver, start_app  # beside this script
 
 
 def main(gallery: str, probe: str, out: str, model: str | None = None) -> int:
-    from deepssh_gui.common.paths import default_model_path
-    from deepssh_gui.ui.app import _fix_qt_plugin_path
-
-    _fix_qt_plugin_path()
-    from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QApplication
-
+    app = start_app({"report/case_id": "WALKTHROUGH-1"})
     from deepssh_gui.ui.attribute_panel import REQUIRED
-    from deepssh_gui.ui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication(["deepssh-walkthrough"])
-    app.setOrganizationName("DeepSSH-walkthrough")  # its own settings, not the user's
-    QSettings().setValue("report/case_id", "WALKTHROUGH-1")
-    QSettings().setValue("report/examiner", "scripted walkthrough")
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    win = MainWindow(model or str(default_model_path()), gallery)
-    win.quiet_errors = True
-    win.resize(1400, 860)
-    win.show()
+    drive = Driver.open_window(app, model, gallery, out_dir, "walk_", (1400, 860))
+    win, settle, shot = drive.win, drive.settle, drive.shot
 
-    drive = Driver(app, win, out_dir, "walk_")
-    wait, settle, shot = drive.wait, drive.settle, drive.shot
-
-    wait(lambda: win.engine is not None)
     win.probe.set_probe(probe)
     shot("1_probe")
     win.attributes.set_state("carryingBackpack", REQUIRED)

@@ -14,7 +14,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from walkthrough_driver import Driver  # beside this script
+from walkthrough_driver import Driver, start_app  # beside this script
 
 
 def site_plan(path: Path) -> None:
@@ -52,19 +52,8 @@ def build_gallery(work: Path, model: str) -> Path:
 
 def main(out: str, model: str | None = None) -> int:
     from deepssh_gui.common.paths import default_model_path
-    from deepssh_gui.ui.app import _fix_qt_plugin_path
 
-    _fix_qt_plugin_path()
-    from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QApplication
-
-    from deepssh_gui.ui.main_window import MainWindow
-
-    app = QApplication.instance() or QApplication(["deepssh-walkthrough"])
-    app.setOrganizationName("DeepSSH-walkthrough")  # its own settings, not the user's
-    QSettings().setValue("report/case_id", "WALKTHROUGH-2")
-    QSettings().setValue("report/examiner", "scripted walkthrough")
-    QSettings().setValue("report/redaction", "others")
+    app = start_app({"report/case_id": "WALKTHROUGH-2", "report/redaction": "others"})
     out_dir = Path(out)
     work = out_dir / "work"
     shutil.rmtree(work, ignore_errors=True)
@@ -72,15 +61,9 @@ def main(out: str, model: str | None = None) -> int:
     model = model or str(default_model_path())
     gallery = build_gallery(work, model)
     site_plan(work / "plan.png")
-    win = MainWindow(model, str(gallery))
-    win.quiet_errors = True
-    win.resize(1400, 900)
-    win.show()
+    drive = Driver.open_window(app, model, gallery, out_dir, "walk_route_", (1400, 900))
+    win, settle, shot = drive.win, drive.settle, drive.shot
 
-    drive = Driver(app, win, out_dir, "walk_route_")
-    wait, settle, shot = drive.wait, drive.settle, drive.shot
-
-    wait(lambda: win.engine is not None)
     win.type_query()
     dlg = win.describe_dialog
     dlg.edit.setText("man in a dark jacket with a backpack, no hat, carrying a zebra")
