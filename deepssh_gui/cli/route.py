@@ -49,21 +49,15 @@ def cmd_route(args: argparse.Namespace) -> int:
 
 def cmd_frame_hash(args: argparse.Namespace) -> int:
     """SHA-256 of a video frame's decoded RGB24 pixels, as listed in ``REPORT.originals.sha256``."""
-    from ..common.imageio import import_cv2
-    from ..ingest.redact import frame_sha256
+    from ..ingest.redact import frame_sha256, original_frame_name
+    from ..ingest.video import read_frame_rgb
 
-    cv2 = import_cv2()
     if not Path(args.video).is_file():
         raise DeepSSHError(f"{args.video!r} is not a file")
-    cap = cv2.VideoCapture(args.video)
-    try:
-        cap.set(cv2.CAP_PROP_POS_FRAMES, args.frame)
-        ok, img = cap.read()
-    finally:
-        cap.release()
-    if not ok:
+    rgb = read_frame_rgb(args.video, args.frame)
+    if rgb is None:
         raise DeepSSHError(f"cannot decode frame {args.frame} of {args.video!r}")
-    print(f"{frame_sha256(img[:, :, ::-1])}  {Path(args.video).name}.frame{args.frame:06d}.rgb24")
+    print(f"{frame_sha256(rgb)}  {original_frame_name(args.video, args.frame)}")
     return 0
 
 

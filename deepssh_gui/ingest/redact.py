@@ -34,6 +34,13 @@ def frame_sha256(rgb: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(rgb, dtype=np.uint8).tobytes()).hexdigest()
 
 
+def original_frame_name(video: str, frame: int) -> str:
+    """The name a redacted report's ``originals.sha256`` gives an unredacted frame's pixels."""
+    from pathlib import Path
+
+    return f"{Path(video).name}.frame{int(frame):06d}.rgb24"
+
+
 def pad(box: Box, frac: float, shape: tuple[int, ...]) -> Box:
     """``box`` grown by ``frac`` of its size on every side, clipped to the frame."""
     x, y, w, h = box

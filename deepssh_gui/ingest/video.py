@@ -134,6 +134,18 @@ class OnnxDetector:
         return [Detection(tuple(boxes[i]), scores[i]) for i in np.ravel(keep)]
 
 
+def read_frame_rgb(video: str, frame: int) -> np.ndarray | None:
+    """RGB frame ``uint8 (H, W, 3)`` number ``frame`` of a video, or None when it cannot be decoded."""
+    cv2 = import_cv2()
+    cap = cv2.VideoCapture(video)
+    try:
+        cap.set(cv2.CAP_PROP_POS_FRAMES, int(frame))
+        ok, img = cap.read()
+    finally:
+        cap.release()
+    return img[:, :, ::-1].copy() if ok else None
+
+
 def make_detector(name: str) -> Callable[[np.ndarray], list[Detection]]:
     if name == "mog2":
         return BackgroundDetector()

@@ -21,20 +21,6 @@ def numpy_to_qimage(rgb: np.ndarray) -> QImage:
     return QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()
 
 
-def read_source_frame(video: str, frame: int) -> np.ndarray | None:
-    """RGB frame ``uint8 (H, W, 3)`` of a video, or None (runs in a background job)."""
-    from ..common.imageio import import_cv2
-
-    cv2 = import_cv2()
-    cap = cv2.VideoCapture(video)
-    try:
-        cap.set(cv2.CAP_PROP_POS_FRAMES, int(frame))
-        ok, img = cap.read()
-    finally:
-        cap.release()
-    return img[:, :, ::-1].copy() if ok else None
-
-
 def bit_strip_legend() -> QLabel:
     """What the colours of a cell's bit strip mean (fixed text of ours: rich text is safe here)."""
     def sq(colour: str) -> str:

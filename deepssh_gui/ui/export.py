@@ -95,9 +95,10 @@ def _frame_with_box(inp: "ReportInput", rh: ResultHit, max_w: int = 240) -> QIma
     if rh.meta.id in inp.frames:
         return inp.frames[rh.meta.id][0]
     from ..ingest.redact import frame_sha256, person_boxes, redact
-    from .detail_pane import numpy_to_qimage, read_source_frame
+    from ..ingest.video import read_frame_rgb
+    from .detail_pane import numpy_to_qimage
 
-    rgb = read_source_frame(rh.meta.source, rh.meta.frame)
+    rgb = read_frame_rgb(rh.meta.source, rh.meta.frame)
     if rgb is None:
         return None
     original = frame_sha256(rgb)
@@ -116,7 +117,9 @@ def _frame_with_box(inp: "ReportInput", rh: ResultHit, max_w: int = 240) -> QIma
 
 def original_frame_name(rh: ResultHit) -> str:
     """The file name a second party gives the unredacted frame they decode (``sha256sum -c`` line)."""
-    return f"{Path(rh.meta.source).name}.frame{rh.meta.frame:06d}.rgb24"
+    from ..ingest.redact import original_frame_name as name
+
+    return name(rh.meta.source, rh.meta.frame)
 
 
 def _load(path: str | None, max_h: int) -> QImage | None:

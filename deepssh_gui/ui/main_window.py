@@ -18,7 +18,8 @@ from .plain import message as show_message
 from .plain import plain_label, plain_tooltip
 from .attribute_panel import AttributePanel
 from .describe_dialog import DescribeDialog
-from .detail_pane import DetailPane, read_source_frame
+from ..ingest.video import read_frame_rgb
+from .detail_pane import DetailPane
 from .hit_delegate import HitDelegate
 from .jobs import JobRunner
 from .probe_zone import ProbeZone
@@ -613,7 +614,7 @@ class MainWindow(QMainWindow):
 
             def work(progress, cancel):
                 where = find_source(rh.meta.source, rh.meta.source_sha256, root, cache, folders)
-                return None if where is None else read_source_frame(where, rh.meta.frame)
+                return None if where is None else read_frame_rgb(where, rh.meta.frame)
 
             self.jobs.start("frame", work, lambda rgb: self.detail.show_frame(rgb, rh))
 

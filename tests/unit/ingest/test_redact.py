@@ -48,9 +48,9 @@ def test_no_labelled_bystander_is_left_unredacted(frame):
 
 
 def test_outside_mode_keeps_only_the_subject_and_hashes_the_original():
-    from deepssh_gui.ui.detail_pane import read_source_frame
+    from deepssh_gui.ingest.video import read_frame_rgb
 
-    rgb = read_source_frame(str(VIDEO), 400)
+    rgb = read_frame_rgb(str(VIDEO), 400)
     box = _people()[400][0]
     out = redact(rgb, box, "outside")
     x, y, w, h = box

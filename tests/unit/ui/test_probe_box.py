@@ -17,9 +17,10 @@ def _drag(widget, a: QPoint, b: QPoint) -> None:
 
 
 def test_enlarged_frame_box_maps_to_frame_pixels(qtbot, tmp_path):
-    from deepssh_gui.ui.detail_pane import numpy_to_qimage, read_source_frame
+    from deepssh_gui.ingest.video import read_frame_rgb
+    from deepssh_gui.ui.detail_pane import numpy_to_qimage
 
-    frame = numpy_to_qimage(read_source_frame(str(ROOT / "resources" / "demo" / "vtest.avi"), 164))
+    frame = numpy_to_qimage(read_frame_rgb(str(ROOT / "resources" / "demo" / "vtest.avi"), 164))
     frame.save(str(tmp_path / "frame.png"))
     zone = ProbeZone()
     qtbot.addWidget(zone)
