@@ -237,13 +237,13 @@ def verify_report(report: str | os.PathLike) -> list[VerifyLine]:
         raise DeepSSHError(f"no evidence manifest at {str(manifest)!r} ({exc.strerror or exc})") from None
     base = manifest.parent
     stem = manifest.name[: -len(MANIFEST_SUFFIX)]
-    out, html_text = [], None
+    out, html_text, html_sha = [], None, None
     for sha, name in entries:
         path = base / name
         actual = sha256_file(path) if path.is_file() else None
         out.append(VerifyLine(name, "MISSING" if actual is None else "OK" if actual == sha else "MISMATCH"))
         if name == stem + ".html" and actual is not None:
-            html_text = path.read_text(encoding="utf-8", errors="replace")
+            html_text, html_sha = path.read_text(encoding="utf-8", errors="replace"), actual
     listed = {name for _, name in entries}
     for own in (stem + ".html", stem + ".pdf"):  # a manifest without them would skip the checks below
         if own not in listed:
@@ -251,7 +251,7 @@ def verify_report(report: str | os.PathLike) -> list[VerifyLine]:
     pdf = base / (stem + ".pdf")
     # reports since issue #21 say their PDF names the HTML: another report's PDF is refused
     if html_text is not None and "names this HTML file" in html_text and pdf.is_file():
-        if not pdf_names_html(pdf.read_bytes(), sha256_file(base / (stem + ".html"))):
+        if not pdf_names_html(pdf.read_bytes(), html_sha):
             out.append(VerifyLine(pdf.name, "NOT THIS REPORT'S PDF"))
     if html_text is not None:  # the report binds each crop copy to its hash: the copies must be those crops
         for sha, name in entries:
