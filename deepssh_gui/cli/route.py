@@ -19,7 +19,7 @@ def cmd_route(args: argparse.Namespace) -> int:
     eng = open_engine(args.gallery, runtime_model(args.model, args.engine), args)
     try:
         if args.confirmed:
-            ids = confirmed_in_audit(eng.gallery.audit_entries())
+            ids = confirmed_in_audit(eng.gallery.audit_entries("mark"))
             if not ids:
                 raise DeepSSHError("no confirmed hits in this gallery's audit log (confirm hits in the GUI, key C)")
         else:

@@ -37,8 +37,8 @@ class ShardedGallery:
     def audit_head(self) -> str | None:
         return self.audit.audit_head()
 
-    def audit_entries(self) -> list[dict]:
-        return self.audit.audit_entries()
+    def audit_entries(self, mode: str | None = None) -> list[dict]:
+        return self.audit.audit_entries(mode)
 
     def verify_audit(self):
         return self.audit.verify_audit()

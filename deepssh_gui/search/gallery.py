@@ -579,11 +579,13 @@ class Gallery:
 
     AUDIT_COLUMNS = ("id",) + audit.CONTENT + ("prev_hash", "row_hash")
 
-    def audit_entries(self) -> list[dict]:
-        """Every audit row in id order; columns a read-only older gallery lacks are None."""
+    def audit_entries(self, mode: str | None = None) -> list[dict]:
+        """Every audit row in id order (only those of ``mode``, e.g. "mark", when given); columns a
+        read-only older gallery lacks are None."""
         have = {r[1] for r in self.conn.execute("PRAGMA table_info(audit)")}
         cols = [c for c in self.AUDIT_COLUMNS if c in have]
-        rows = self.conn.execute(f"SELECT {', '.join(cols)} FROM audit ORDER BY id")
+        where, args = ("WHERE mode = ?", (mode,)) if mode is not None else ("", ())
+        rows = self.conn.execute(f"SELECT {', '.join(cols)} FROM audit {where} ORDER BY id", args)
         return [{**dict.fromkeys(self.AUDIT_COLUMNS), **dict(zip(cols, r))} for r in rows]
 
     def verify_audit(self) -> "audit.ChainCheck":

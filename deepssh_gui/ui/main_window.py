@@ -414,7 +414,7 @@ class MainWindow(QMainWindow):
         self.probe_hit = None
         self.route.pane.show_route(None)
         try:
-            marks = marks_in_audit(engine.gallery.audit_entries())
+            marks = marks_in_audit(engine.gallery.audit_entries("mark"))  # mark rows only: opening stays fast
         except Exception:  # noqa: BLE001 - an unreadable log must not stop the gallery opening; verify names it
             marks = {}
         for item, mark in marks.items():
