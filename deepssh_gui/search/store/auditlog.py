@@ -1,0 +1,93 @@
+"""The gallery's hash-chained audit log (the chain itself: ``search/audit.py``)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+
+from ... import __version__
+from .. import audit
+from .tables import GalleryError
+
+
+class AuditRoom:
+    """Appends searches to the audit table and reads and verifies it."""
+
+    def append_audit(self, origin: str, mode: str, query: str, probe_sha256: str | None, filters: str,
+                     model_hash: str, result_ids: list[int], examiner: str | None = None,
+                     gallery_state: str | None = None) -> int | None:
+        """Append one search to the hash-chained audit log; returns its entry id.
+
+        The previous hash is read and the row written in one IMMEDIATE transaction, so two
+        processes appending at once cannot fork the chain. A read-only gallery cannot hold the
+        row: it goes to the user's own log (:func:`audit.user_log_path`) and None is returned.
+        """
+        row = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "origin": origin, "mode": mode, "query": query,
+               "probe_sha256": probe_sha256, "filters": filters, "model_hash": model_hash,
+               "gallery_state": gallery_state or self.state(), "result_ids": json.dumps([int(i) for i in result_ids]),
+               "examiner": examiner or audit.current_examiner(), "host": audit.current_host(),
+               "tool_version": __version__}
+        if self.read_only:
+            audit.append_user_log(audit.user_log_path(self.info), row, audit.genesis(self.info))
+            return None
+        with self._audit_lock:
+            return self._append_row(row)
+
+    def _append_row(self, row: dict) -> int:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._check_chain_record()
+                prev = self.audit_head() or audit.genesis(self.info)
+                cols = audit.CONTENT + ("prev_hash", "row_hash")
+                head = audit.row_hash(prev, row)
+                cur = self.conn.execute(f"INSERT INTO audit ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})",
+                                        [row[k] for k in audit.CONTENT] + [prev, head])
+                self.conn.commit()
+            except BaseException:
+                self.conn.rollback()
+                raise
+            try:  # after the commit: a crash in between leaves an older record, which still verifies
+                audit.write_chain_file(self.root, int(cur.lastrowid), head)
+            except OSError as exc:
+                raise GalleryError(f"the search was recorded, but the chain record beside {str(self.root)!r} could "
+                                   f"not be written: {exc}") from None
+            return int(cur.lastrowid)
+        except sqlite3.Error as exc:
+            raise GalleryError(f"could not append to the audit log of {str(self.root)!r}: {exc}") from None
+
+    def _check_chain_record(self) -> None:
+        """Refuse to extend a log whose newest recorded entry (``audit.chain``) is gone or changed:
+        appending would hide the truncation behind a fresh record."""
+        rec = audit.read_chain_file(self.root)
+        if rec is None:
+            return
+        row = None if rec.get("damaged") else self.conn.execute(
+            "SELECT row_hash FROM audit WHERE id = ?", (rec["last_id"],)).fetchone()
+        if row is None or row[0] != rec["head"]:
+            raise GalleryError(f"the audit log of {str(self.root)!r} no longer holds the entry its chain record "
+                               f"({audit.CHAIN_FILE}) names: it was truncated or rewritten. Nothing was searched; "
+                               f"`deepssh audit --gallery G --verify` shows the details")
+
+    AUDIT_COLUMNS = ("id",) + audit.CONTENT + ("prev_hash", "row_hash")
+
+    def audit_entries(self, mode: str | None = None) -> list[dict]:
+        """Every audit row in id order (only those of ``mode``, e.g. "mark", when given); columns a
+        read-only older gallery lacks are None."""
+        have = {r[1] for r in self.conn.execute("PRAGMA table_info(audit)")}
+        cols = [c for c in self.AUDIT_COLUMNS if c in have]
+        where, args = ("WHERE mode = ?", (mode,)) if mode is not None else ("", ())
+        rows = self.conn.execute(f"SELECT {', '.join(cols)} FROM audit {where} ORDER BY id", args)
+        return [{**dict.fromkeys(self.AUDIT_COLUMNS), **dict(zip(cols, r))} for r in rows]
+
+    def verify_audit(self) -> "audit.ChainCheck":
+        """Check the audit chain and the append-only triggers (see :mod:`.audit`)."""
+        triggers = dict(self.conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+        return audit.verify(self.audit_entries(), self.info, triggers, audit.read_chain_file(self.root))
+
+    def audit_head(self) -> str | None:
+        """The newest link of the audit chain (printed in every evidence report)."""
+        row = self.conn.execute("SELECT row_hash FROM audit WHERE row_hash IS NOT NULL ORDER BY id DESC LIMIT 1"
+                                ).fetchone()
+        return row[0] if row else None

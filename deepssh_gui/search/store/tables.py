@@ -1,0 +1,133 @@
+"""A gallery's file names, SQL tables, row dataclasses and hashing helpers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...common.errors import DeepSSHError
+
+GALLERY_FORMAT_VERSION = 1
+IVF_NPROBE = 128  # recall@20 0.995 on clustered codes at 5M; 32 gave 0.845 (docs/gallery.md, "IVF for huge galleries")
+CODES_NAME = "codes.npy"
+DB_NAME = "gallery.sqlite"
+INDEX_NAME = "index.faiss"
+SEGMENTS_NAME = "attr_columns.npy"
+LOGITS_NAME = "attr_logits.npy"
+# how long a writer waits for another process's transaction before giving up (audit rows
+# included: a search whose row cannot be written fails rather than go unrecorded)
+BUSY_TIMEOUT_S = 30.0
+LOCK_NAME = "gallery.lock"
+# What items.attr_scores holds: "calibrated" / "uncalibrated" classifier probabilities, or (in
+# galleries built before this version, which lack the key) "bits": scores read from the code.
+PROBABILITY_KINDS = ("calibrated", "uncalibrated")
+
+_SCHEMA_SQL = """
+CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS items (
+    id INTEGER PRIMARY KEY,            -- 0-based row in the index
+    crop TEXT NOT NULL,                -- image file of the crop
+    thumb TEXT,                        -- thumbnail, relative to the gallery
+    source TEXT NOT NULL,              -- image or video the crop came from
+    source_sha256 TEXT NOT NULL,
+    camera TEXT, frame INTEGER, timestamp REAL,
+    x INTEGER, y INTEGER, w INTEGER, h INTEGER,
+    track INTEGER, identity TEXT,
+    code BLOB NOT NULL,                -- uint8 (nbits // 8,)
+    attr_scores BLOB NOT NULL          -- float32 (A,)
+);
+CREATE INDEX IF NOT EXISTS items_camera ON items(camera);
+CREATE INDEX IF NOT EXISTS items_time ON items(timestamp);
+CREATE INDEX IF NOT EXISTS items_track ON items(source, track);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time TEXT NOT NULL, origin TEXT NOT NULL, mode TEXT NOT NULL, query TEXT NOT NULL,
+    probe_sha256 TEXT, filters TEXT, model_hash TEXT NOT NULL, gallery_state TEXT NOT NULL,
+    result_ids TEXT NOT NULL,
+    examiner TEXT, host TEXT, tool_version TEXT,
+    prev_hash TEXT, row_hash TEXT        -- the hash chain (search/audit.py)
+);
+-- the audit log is append-only: the database itself refuses edits and deletions
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+-- the SHA-256 of each crop file cut at ingest (video crops; a folder crop is its own source)
+CREATE TABLE IF NOT EXISTS crop_hashes (id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL);
+-- folders the gallery's stored paths may point into besides its own (input folders, video folders)
+CREATE TABLE IF NOT EXISTS roots (path TEXT PRIMARY KEY, added REAL);
+CREATE TABLE IF NOT EXISTS sources (
+    path TEXT PRIMARY KEY, sha256 TEXT, kind TEXT, status TEXT NOT NULL,
+    detail TEXT, n_items INTEGER, added REAL
+);
+"""
+
+
+class GalleryError(DeepSSHError):
+    """A gallery is missing, damaged, read-only, or belongs to another model."""
+
+
+@dataclass
+class ItemMeta:
+    id: int
+    crop: str
+    thumb: str | None
+    source: str
+    source_sha256: str
+    camera: str | None
+    frame: int | None
+    timestamp: float | None
+    bbox: tuple[int, int, int, int] | None
+    track: int | None
+    identity: str | None
+
+
+@dataclass
+class NewItem:
+    """One crop to add: its code ``uint8 (nbytes,)`` and scores ``float32 (A,)``."""
+
+    crop: str
+    source: str
+    source_sha256: str
+    code: np.ndarray
+    attr_scores: np.ndarray
+    thumb_jpeg: bytes | None = None
+    camera: str | None = None
+    frame: int | None = None
+    timestamp: float | None = None
+    bbox: tuple[int, int, int, int] | None = None
+    track: int | None = None
+    identity: str | None = None
+    crop_sha256: str | None = None  # a crop cut at ingest (video): its file's hash, checked at export
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def derived_digest(model) -> str:
+    """SHA-256 over a model's decoder and calibration, which its hash leaves out (issue #21)."""
+    dec = getattr(model, "decoder", None)
+    cal = getattr(model, "calibration", None)
+    h = hashlib.sha256(b"deepssh-derived-v1|")
+    h.update((dec.digest() if dec is not None else "none").encode())
+    h.update(json.dumps(cal.to_dict() if cal is not None else None, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    return isinstance(exc, sqlite3.Error) and "full" in str(exc).lower()
