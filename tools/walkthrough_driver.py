@@ -7,9 +7,9 @@ from pathlib import Path
 
 def start_app(settings: dict):
     """The Qt application, with its own settings (never the user's) set to ``settings``."""
-    from deepssh_gui.ui.app import _fix_qt_plugin_path
+    from deepssh_gui.ui.qt_env import fix_qt_plugin_path
 
-    _fix_qt_plugin_path()
+    fix_qt_plugin_path()
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 
 from ..model.calibration import Calibration
 from ..model.encoder import codes_and_probs
-from .checkpoint import LoadedModel
 from .network import DeepSSHNet
+
+if TYPE_CHECKING:  # checkpoint.py makes TorchEncoders: importing it here would close a cycle
+    from .checkpoint import LoadedModel
 
 
 @torch.inference_mode()

@@ -15,7 +15,7 @@ cores that the GUI or another process needs.
 from __future__ import annotations
 
 import os
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -24,7 +24,9 @@ from .calibration import Calibration
 from .config import ModelConfig
 from .decoder import attribute_segments
 from .layout import attribute_scores, pack_bits
-from .modelfile import ModelFile
+
+if TYPE_CHECKING:  # modelfile.py makes OnnxEncoders: importing it here would close a cycle
+    from .modelfile import ModelFile
 
 
 class Encoder(Protocol):

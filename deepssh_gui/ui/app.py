@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
-
-def _fix_qt_plugin_path() -> None:
-    """opencv-python points QT_QPA_PLATFORM_PLUGIN_PATH at its own Qt plugins, which are
-    incompatible with PySide6's; drop it (and import cv2 now, through the guarded import)."""
-    from ..common.imageio import import_cv2
-
-    val = os.environ.get("QT_QPA_PLATFORM_PLUGIN_PATH", "")
-    if "cv2" in val:
-        os.environ.pop("QT_QPA_PLATFORM_PLUGIN_PATH")
-    import_cv2()
-    val = os.environ.get("QT_QPA_PLATFORM_PLUGIN_PATH", "")
-    if "cv2" in val:
-        os.environ.pop("QT_QPA_PLATFORM_PLUGIN_PATH")
+from .qt_env import fix_qt_plugin_path
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    _fix_qt_plugin_path()
+    fix_qt_plugin_path()
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 

@@ -378,9 +378,9 @@ def cli_export(args) -> tuple[Path, Path, Path, int, list[str]]:
     import os
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from .app import _fix_qt_plugin_path
+    from .qt_env import fix_qt_plugin_path
 
-    _fix_qt_plugin_path()
+    fix_qt_plugin_path()
     from PySide6.QtGui import QGuiApplication
 
     from ..common.errors import DeepSSHError

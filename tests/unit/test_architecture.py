@@ -55,6 +55,30 @@ def _imports(path: Path, top_level_only: bool = False) -> set[str]:
     return out
 
 
+def _runtime_imports(path: Path) -> set[str]:
+    """Like :func:`_imports` over the whole module (function bodies included), less the imports under
+    ``if TYPE_CHECKING:``, which never run."""
+    tree = ast.parse(path.read_text())
+    skipped = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skipped |= {id(n) for stmt in node.body for n in ast.walk(stmt)}
+    me = _module_name(path).split(".")
+    package = me if path.name == "__init__.py" else me[:-1]
+    out = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level:
+            mod = ".".join(package[: len(package) - (node.level - 1)] + ([node.module] if node.module else []))
+            out |= {f"{mod}.{a.name}" for a in node.names} | {mod}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            out.add(node.module)
+    return out
+
+
 def _stage(module: str) -> str | None:
     parts = module.split(".")
     return parts[1] if len(parts) > 2 or (len(parts) == 2 and (PKG / parts[1]).is_dir()) else None
@@ -149,3 +173,61 @@ def test_core_import_is_light_and_fast():
     assert has_torch == has_qt == has_ort == "False"
     # generous bound for a shared 2-core machine; the timing targets are measured by `deepssh bench-encode`
     assert float(dt) < 5.0
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected group of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                out.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_no_import_cycles_inside_a_stage():
+    """Deferred imports inside functions count too (issue #24): two modules of one stage that need
+    each other are one concern split wrongly. Package ``__init__`` modules are not nodes."""
+    mods = {_module_name(p): p for p in PKG.rglob("*.py") if p.name != "__init__.py"}
+    graph = {m: {i for i in _runtime_imports(p) if i in mods and i != m and _stage(i) == _stage(m)}
+             for m, p in mods.items()}
+    assert _cycles(graph) == []
+
+
+def test_the_cycle_finder_sees_deferred_imports_and_skips_type_checking_ones():
+    assert _cycles({"a": {"b"}, "b": {"a"}, "c": {"a"}}) == [["a", "b"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+    # checkpoint.py imports encode.py inside a method; encode.py names LoadedModel only for type checkers
+    assert "deepssh_gui.learn.encode" in _runtime_imports(PKG / "learn" / "checkpoint.py")
+    assert "deepssh_gui.learn.checkpoint" not in _runtime_imports(PKG / "learn" / "encode.py")
+
+
+def test_search_modules_stay_under_500_lines():
+    long = {str(p.relative_to(ROOT)): n for p in (PKG / "search").rglob("*.py")
+            if (n := len(p.read_text().splitlines())) > 500}
+    assert long == {}
