@@ -59,6 +59,7 @@ def write_synthetic_gallery(root: Path, codes: np.ndarray, layout: CodeLayout, p
             "attr_scores": "calibrated"}
     # probabilities agreeing with each code's attribute decision bits, spread like real ones
     rng = np.random.default_rng(1)
+    from ..model.calibration import probability_bytes
     from ..model.decoder import attribute_segments
 
     with conn:
@@ -70,8 +71,9 @@ def write_synthetic_gallery(root: Path, codes: np.ndarray, layout: CodeLayout, p
             block = codes[s:s + step]
             yes = attribute_segments(block, layout) > 0
             p = np.where(yes, rng.uniform(0.5, 1.0, yes.shape), rng.uniform(0.0, 0.5, yes.shape)).astype(np.float32)
+            q = probability_bytes(p)  # as real galleries store them: one logit byte per attribute
             rows = ((i, f"crops/synthetic/crop_{i}.jpg", None, "synthetic.avi", "0" * 64, f"c{i % 8}", i, i * 0.1,
-                     0, 0, 64, 128, i // 10, None, codes[i].tobytes(), p[i - s].tobytes())
+                     0, 0, 64, 128, i // 10, None, codes[i].tobytes(), q[i - s].tobytes())
                     for i in range(s, min(n, s + step)))
             conn.executemany("INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
             progress(min(n, s + step), n, "writing metadata")

@@ -15,6 +15,7 @@ import numpy as np
 from ..common.atomic import atomic_write_bytes
 from .folder import load_folder
 from .names import footage_from_name, parse_reid_name
+from ..model.calibration import probability_bytes
 from ..model.modelfile import ModelFile
 from ..common.errors import ImageError
 from ..search.gallery import Gallery, GalleryError, NewItem, sha256_file
@@ -219,7 +220,7 @@ def _reencode_probabilities(gallery: Gallery, model: ModelFile, batch_size: int 
                                f"only {100 * agree:.1f}% of bits: the crop files changed; nothing further was written")
         with gallery.conn:
             gallery.conn.executemany("UPDATE items SET attr_scores = ? WHERE id = ?",
-                                     [(p.astype(np.float32).tobytes(), i) for i, p in zip(ids, probs)])
+                                     [(b.tobytes(), i) for i, b in zip(ids, probability_bytes(probs))])
             gallery.conn.execute("INSERT OR REPLACE INTO info VALUES ('reencode_next', ?)", (str(ids[-1] + 1),))
         done += len(ids)
         progress(ids[-1] + 1, n, "re-encoding crops")

@@ -6,7 +6,8 @@ a probability of 0.8 is right about 80% of the time (:func:`fit_platt`, measured
 :func:`expected_calibration_error`). The parameters live in the model file beside the
 decoder; like it, they are derived from the weights and not part of the model hash.
 
-Galleries store each crop's calibrated logit in one byte: ``q = round((clip(z, -L, L) + L)
+Galleries store each crop's calibrated logit in one byte (in the database row and, column-major,
+in ``attr_logits.npy``): ``q = round((clip(z, -L, L) + L)
 / (2 L) * 255)`` with ``L = 8`` (a step of 0.063 in logit; probabilities from 3.4e-4 to
 1 - 3.4e-4). Ranking reads ``log p`` and ``log(1 - p)`` from 256-entry tables, so a query
 touches one byte per queried attribute and item, like the Hamming path.
@@ -122,6 +123,40 @@ def logit_columns(probs: np.ndarray) -> np.ndarray:
     """``uint8 (A, N)``: the stored form (column-major logit bytes) of probabilities ``(N, A)``."""
     p = np.clip(np.asarray(probs, np.float64), 1e-12, 1 - 1e-12)
     return np.ascontiguousarray(quantise_logits(np.log(p) - np.log1p(-p)).T)
+
+
+def probability_bytes(probs: np.ndarray) -> np.ndarray:
+    """``uint8 (N, A)``: probabilities ``(N, A)`` as the logit bytes a gallery row stores (row-major)."""
+    p = np.clip(np.asarray(probs, np.float64), 1e-12, 1 - 1e-12)
+    return quantise_logits(np.log(p) - np.log1p(-p))
+
+
+def scores_from_blobs(blobs: list[bytes], n_attrs: int) -> np.ndarray:
+    """``float32 (len(blobs), A)`` probabilities from stored rows: ``A`` logit bytes each, or (rows
+    written before issue #24) ``A`` float32 probabilities. ValueError on any other length."""
+    out = np.empty((len(blobs), n_attrs), np.float32)
+    for i, b in enumerate(blobs):
+        if len(b) == n_attrs:
+            out[i] = byte_probabilities(np.frombuffer(b, np.uint8))
+        elif len(b) == 4 * n_attrs:
+            out[i] = np.frombuffer(b, np.float32)
+        else:
+            raise ValueError(f"a stored probability row has {len(b)} bytes; {n_attrs} or {4 * n_attrs} expected")
+    return out
+
+
+def logit_columns_from_blobs(blobs: list[bytes], n_attrs: int) -> np.ndarray:
+    """``uint8 (A, N)`` column-major logit bytes of stored rows (see :func:`scores_from_blobs`)."""
+    buf = b"".join(blobs)
+    if len(buf) == len(blobs) * n_attrs and all(len(b) == n_attrs for b in blobs):
+        return np.ascontiguousarray(np.frombuffer(buf, np.uint8).reshape(len(blobs), n_attrs).T)
+    out = np.empty((n_attrs, len(blobs)), np.uint8)
+    for i, b in enumerate(blobs):
+        if len(b) == n_attrs:
+            out[:, i] = np.frombuffer(b, np.uint8)
+        else:
+            out[:, i] = logit_columns(scores_from_blobs([b], n_attrs))[:, 0]
+    return out
 
 
 def byte_logits() -> np.ndarray:

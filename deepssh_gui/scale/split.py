@@ -18,6 +18,7 @@ import numpy as np
 from ..common.atomic import atomic_copy
 from ..common.errors import DeepSSHError
 from ..common.progress import Progress, check_cancel, no_progress
+from ..model.calibration import scores_from_blobs
 from ..search.audit import genesis
 from ..search.gallery import Gallery, NewItem
 from .manifest import MANIFEST_NAME, ShardInfo, ShardManifest, read_manifest, write_manifest
@@ -53,7 +54,7 @@ def _fill_shard(src: Gallery, shard: Gallery, ids: range, batch: int, progress: 
                     thumb = None  # a lost thumbnail stays lost; the details pane says so
             bbox = None if r[8] is None else (r[8], r[9], r[10], r[11])
             items.append(NewItem(crop=crop, source=source, source_sha256=r[4], code=np.frombuffer(r[14], np.uint8),
-                                 attr_scores=np.frombuffer(r[15], np.float32), thumb_jpeg=thumb, camera=r[5],
+                                 attr_scores=scores_from_blobs([r[15]], src.layout.n_attrs)[0], thumb_jpeg=thumb, camera=r[5],
                                  frame=r[6], timestamp=r[7], bbox=bbox, track=r[12], identity=r[13]))
             sources[source] = (source, r[4], "video" if r[1] != r[3] else "image", "done", None,
                                sources.get(source, (0,) * 6)[5] + 1)

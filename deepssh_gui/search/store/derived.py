@@ -13,7 +13,7 @@ import numpy as np
 
 from ...common.atomic import atomic_write_bytes
 from ...model.decoder import AttributeColumns
-from .tables import CODES_NAME, INDEX_NAME, IVF_NPROBE, LOGITS_NAME, SEGMENTS_NAME, sha256_file
+from .tables import CODES_NAME, INDEX_NAME, IVF_NPROBE, LOGITS_NAME, SEGMENTS_NAME, GalleryError, sha256_file
 
 
 class DerivedRoom:
@@ -162,11 +162,16 @@ class DerivedRoom:
         return self._codes
 
     def _read_logits(self) -> np.ndarray:
-        from ...model.calibration import logit_columns
+        from ...model.calibration import logit_columns_from_blobs
 
         n, a = len(self), self.layout.n_attrs
-        buf = b"".join(r[0] for r in self.conn.execute("SELECT attr_scores FROM items ORDER BY id"))
-        return logit_columns(np.frombuffer(buf, dtype=np.float32).reshape(n, a))
+        blobs = [r[0] for r in self.conn.execute("SELECT attr_scores FROM items ORDER BY id")]
+        try:
+            if len(blobs) != n:  # ids are dense: fewer rows than MAX(id) + 1 is a deleted row
+                raise ValueError(f"it holds {len(blobs)} item rows for {n} ids")
+            return logit_columns_from_blobs(blobs, a)
+        except ValueError as exc:
+            raise GalleryError(f"gallery {str(self.root)!r}: {exc}; the database was edited or damaged") from None
 
     def _write_logits(self) -> np.ndarray:
         q = self._read_logits()

@@ -7,6 +7,7 @@ import sqlite3
 
 import numpy as np
 
+from ...model.calibration import scores_from_blobs
 from .tables import PROBABILITY_KINDS, GalleryError, ItemMeta
 
 
@@ -81,8 +82,17 @@ class MetadataRoom:
         return self._blobs("code", ids, np.uint8, self.layout.nbytes)
 
     def attr_scores(self, ids) -> np.ndarray:
-        """``float32 (len(ids), A)`` stored attribute probabilities."""
-        return self._blobs("attr_scores", ids, np.float32, self.layout.n_attrs)
+        """``float32 (len(ids), A)`` stored attribute probabilities (from one logit byte each; float32
+        rows of older galleries as they are)."""
+        ids = [int(i) for i in ids]
+        if not ids:
+            return np.zeros((0, self.layout.n_attrs), np.float32)
+        rows = dict(self.conn.execute(
+            f"SELECT id, attr_scores FROM items WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall())
+        try:
+            return scores_from_blobs([rows[i] for i in ids], self.layout.n_attrs)
+        except ValueError as exc:
+            raise GalleryError(f"gallery {str(self.root)!r}: {exc}; the database was edited or damaged") from None
 
     def filter_ids(self, camera: str | None = None, t_from: float | None = None, t_to: float | None = None
                    ) -> np.ndarray | None:

@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS items (
     x INTEGER, y INTEGER, w INTEGER, h INTEGER,
     track INTEGER, identity TEXT,
     code BLOB NOT NULL,                -- uint8 (nbits // 8,)
-    attr_scores BLOB NOT NULL          -- float32 (A,)
+    attr_scores BLOB NOT NULL          -- uint8 (A,) logit bytes (model/calibration.py); float32 (A,) before issue #24
 );
 CREATE INDEX IF NOT EXISTS items_camera ON items(camera);
 CREATE INDEX IF NOT EXISTS items_time ON items(timestamp);
@@ -89,7 +89,8 @@ class ItemMeta:
 
 @dataclass
 class NewItem:
-    """One crop to add: its code ``uint8 (nbytes,)`` and scores ``float32 (A,)``."""
+    """One crop to add: its code ``uint8 (nbytes,)`` and probabilities ``float32 (A,)`` (stored as one
+    logit byte each)."""
 
     crop: str
     source: str

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...model.calibration import probability_bytes
 from .tables import LOCK_NAME, GalleryError, NewItem, is_disk_full
 
 
@@ -77,7 +78,7 @@ class WriterRoom:
                 bbox = it.bbox or (None, None, None, None)
                 rows.append((iid, it.crop, thumb, it.source, it.source_sha256, it.camera, it.frame, it.timestamp,
                              *bbox, it.track, it.identity, code.tobytes(),
-                             np.asarray(it.attr_scores, dtype=np.float32).tobytes()))
+                             probability_bytes(np.asarray(it.attr_scores, np.float32)[None])[0].tobytes()))
             with self.conn:
                 if len(self) != start:  # ids were allocated under the writer lock; never reuse one
                     raise GalleryError(f"gallery {str(self.root)!r} changed while a batch was prepared; "

@@ -1,0 +1,73 @@
+"""The gallery store's rows (search/store/): compact probabilities, older rows still read."""
+
+import sqlite3
+
+import numpy as np
+import pytest
+
+from deepssh_gui.model.calibration import byte_probabilities, logit_columns, probability_bytes, scores_from_blobs
+from deepssh_gui.search.gallery import Gallery, GalleryError
+
+
+def test_probability_bytes_round_trip_to_the_same_byte():
+    q = np.arange(256, dtype=np.uint8)[None]
+    assert (probability_bytes(byte_probabilities(q)) == q).all()
+    p = np.random.default_rng(0).random((50, 7)).astype(np.float32)
+    assert (probability_bytes(p).T == logit_columns(p)).all()  # the row form is the column file's bytes
+
+
+def test_scores_from_blobs_reads_both_row_forms_and_refuses_others():
+    p = np.array([[0.1, 0.9, 0.5]], np.float32)
+    new, old = probability_bytes(p)[0].tobytes(), p[0].tobytes()
+    got = scores_from_blobs([new, old], 3)
+    np.testing.assert_allclose(got[0], p[0], atol=0.02)  # one byte per logit: a few per cent at most
+    assert (got[1] == p[0]).all()
+    with pytest.raises(ValueError, match="5 bytes"):
+        scores_from_blobs([b"12345"], 3)
+
+
+def test_new_rows_hold_one_byte_per_attribute(small_gallery):
+    from deepssh_gui.model.modelfile import load_model_file
+
+    model_path, path = small_gallery
+    with Gallery.open(path, load_model_file(model_path)) as g:
+        a = g.layout.n_attrs
+        widths = {r[0] for r in g.conn.execute("SELECT length(attr_scores) FROM items")}
+        assert widths == {a}
+        probs = g.attr_scores(range(len(g)))
+        assert probs.dtype == np.float32 and probs.shape == (len(g), a)
+        # the column file holds the same bytes as the rows
+        rows = np.stack([np.frombuffer(r[0], np.uint8) for r in g.conn.execute(
+            "SELECT attr_scores FROM items ORDER BY id")])
+        assert (g.attr_logits == rows.T).all()
+
+
+def test_a_gallery_with_float_rows_from_before_still_reads_and_ranks(small_gallery):
+    from deepssh_gui.model.modelfile import load_model_file
+
+    model_path, path = small_gallery
+    m = load_model_file(model_path)
+    with Gallery.open(path, m) as g:
+        want = g.attr_scores(range(len(g)))
+    conn = sqlite3.connect(path / "gallery.sqlite")
+    with conn:  # rows 0-3 rewritten as an older version stored them (float32), the rest left compact
+        conn.executemany("UPDATE items SET attr_scores = ? WHERE id = ?",
+                         [(want[i].astype(np.float32).tobytes(), i) for i in range(4)])
+    conn.close()
+    (path / "attr_logits.npy").unlink()
+    with Gallery.open(path, m) as g:
+        np.testing.assert_array_equal(g.attr_scores(range(len(g))), want)
+        assert (g.attr_logits == probability_bytes(want).T).all()
+
+
+def test_a_probability_row_of_the_wrong_length_is_a_clear_error(small_gallery):
+    from deepssh_gui.model.modelfile import load_model_file
+
+    model_path, path = small_gallery
+    conn = sqlite3.connect(path / "gallery.sqlite")
+    with conn:
+        conn.execute("UPDATE items SET attr_scores = ? WHERE id = 2", (b"\x00" * 7,))
+    conn.close()
+    with Gallery.open(path, load_model_file(model_path)) as g:
+        with pytest.raises(GalleryError, match="7 bytes"):
+            g.attr_scores([2])
