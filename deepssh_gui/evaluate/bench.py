@@ -169,7 +169,7 @@ def run_bench(n: int = 1_000_000, nbits: int = 256, queries: int = 50, seed: int
     import faiss
 
     from ..search.engine import SearchEngine
-    from ..search.gallery import Gallery
+    from ..search.gallery import DB_NAME, Gallery
 
     layout = CodeLayout(nbits, len(PETA), default_bits_per_attr(nbits, len(PETA)))
     codes = synthetic_codes(n, layout, seed)
@@ -242,6 +242,8 @@ def run_bench(n: int = 1_000_000, nbits: int = 256, queries: int = 50, seed: int
             "resident_after_load_mb": round(rss_delta, 2),
             "resident_over_raw_codes": round(rss_delta * 2**20 / raw, 3),
             "disk_mb": {k: round(v / 2**20, 2) for k, v in disk.items()},
+            # the metadata database per item (its rows: synthetic paths, no thumbnails, one source)
+            "sqlite_bytes_per_item": round(disk.get(DB_NAME, 0) / n, 1),
             "threads": faiss.omp_get_max_threads(),
         }
         p50 = res["latency"]

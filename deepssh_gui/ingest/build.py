@@ -219,6 +219,7 @@ def _reencode_probabilities(gallery: Gallery, model: ModelFile, batch_size: int 
             raise GalleryError(f"re-encoding items {ids[0]}-{ids[-1]} gives codes that agree with the stored ones on "
                                f"only {100 * agree:.1f}% of bits: the crop files changed; nothing further was written")
         with gallery.conn:
+            gallery.upgrade_format()
             gallery.conn.executemany("UPDATE items SET attr_scores = ? WHERE id = ?",
                                      [(b.tobytes(), i) for i, b in zip(ids, probability_bytes(probs))])
             gallery.conn.execute("INSERT OR REPLACE INTO info VALUES ('reencode_next', ?)", (str(ids[-1] + 1),))

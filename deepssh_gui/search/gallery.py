@@ -43,7 +43,7 @@ from .store.derived import DerivedRoom, build_binary_index, is_flat, nearest_cen
 from .store.metadata import MetadataRoom
 from .store.paths import PathsRoom
 from .store.tables import (_SCHEMA_SQL, CODES_NAME, DB_NAME, GALLERY_FORMAT_VERSION, INDEX_NAME, IVF_NPROBE,
-                           LOCK_NAME, LOGITS_NAME, PROBABILITY_KINDS, SEGMENTS_NAME, GalleryError, ItemMeta,
+                           LOCK_NAME, LOGITS_NAME, PROBABILITY_KINDS, READABLE_FORMAT_VERSIONS, SEGMENTS_NAME, GalleryError, ItemMeta,
                            NewItem, derived_digest, sha256_file)
 from .store.writer import WriterRoom
 
@@ -139,10 +139,10 @@ class Gallery(PathsRoom, MetadataRoom, WriterRoom, DerivedRoom, AuditRoom):
         except sqlite3.Error as exc:
             raise GalleryError(f"gallery database {str(db)!r} is damaged or not SQLite: {exc}") from None
         ver = info.get("format_version")
-        if ver != str(GALLERY_FORMAT_VERSION):
+        if ver not in READABLE_FORMAT_VERSIONS:
             conn.close()
             raise GalleryError(f"gallery {str(root)!r} has format version {ver}; this DeepSSH ({__version__}) "
-                               f"reads version {GALLERY_FORMAT_VERSION}")
+                               f"reads versions {', '.join(READABLE_FORMAT_VERSIONS)}")
         repaired: list[str] = []
         if not ro:
             try:

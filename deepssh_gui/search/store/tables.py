@@ -12,7 +12,11 @@ import numpy as np
 
 from ...common.errors import DeepSSHError
 
-GALLERY_FORMAT_VERSION = 1
+# 2 (issue #24): probability rows hold one logit byte per attribute, not float32. A version-1
+# gallery is read as it is and becomes version 2 with its first compact row, so that an older
+# DeepSSH refuses it by its version instead of misreading the rows.
+GALLERY_FORMAT_VERSION = 2
+READABLE_FORMAT_VERSIONS = ("1", "2")
 IVF_NPROBE = 128  # recall@20 0.995 on clustered codes at 5M; 32 gave 0.845 (docs/gallery.md, "IVF for huge galleries")
 CODES_NAME = "codes.npy"
 DB_NAME = "gallery.sqlite"

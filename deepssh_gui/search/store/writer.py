@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ...model.calibration import probability_bytes
-from .tables import LOCK_NAME, GalleryError, NewItem, is_disk_full
+from .tables import GALLERY_FORMAT_VERSION, LOCK_NAME, GalleryError, NewItem, is_disk_full
 
 
 class WriterRoom:
@@ -85,6 +85,7 @@ class WriterRoom:
                                        f"nothing of this batch was written")
                 self.conn.execute("INSERT INTO info VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE "
                                   "SET value = CAST(value AS INTEGER) + 1")
+                self.upgrade_format()
                 self.conn.executemany("INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
                 self.conn.executemany("INSERT INTO crop_hashes VALUES (?, ?)",
                                       [(start + j, it.crop_sha256) for j, it in enumerate(items) if it.crop_sha256])
@@ -104,6 +105,13 @@ class WriterRoom:
             os.replace(tmp, final)
         self._codes = self._segments = self._index = self._logits = None
         self._generation = self.generation()
+
+    def upgrade_format(self) -> None:
+        """Inside a write transaction that stores compact probability rows: mark the gallery as
+        format version 2 (a no-op when it is already)."""
+        self.conn.execute("UPDATE info SET value = ? WHERE key = 'format_version' AND value = '1'",
+                          (str(GALLERY_FORMAT_VERSION),))
+        self.info["format_version"] = str(GALLERY_FORMAT_VERSION)
 
     def finalize(self, ivf: bool | None = None) -> None:
         """Rebuild the derived index and segment files from the database (atomically).

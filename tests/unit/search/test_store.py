@@ -71,3 +71,34 @@ def test_a_probability_row_of_the_wrong_length_is_a_clear_error(small_gallery):
     with Gallery.open(path, load_model_file(model_path)) as g:
         with pytest.raises(GalleryError, match="7 bytes"):
             g.attr_scores([2])
+
+
+def test_a_version_1_gallery_opens_and_becomes_version_2_with_its_first_compact_row(small_gallery):
+    from deepssh_gui.model.modelfile import load_model_file
+    from deepssh_gui.search.gallery import NewItem
+
+    model_path, path = small_gallery
+    m = load_model_file(model_path)
+    conn = sqlite3.connect(path / "gallery.sqlite")
+    with conn:
+        conn.execute("UPDATE info SET value = '1' WHERE key = 'format_version'")
+    conn.close()
+    with Gallery.open(path, m) as g:
+        assert g.info["format_version"] == "1" and len(g.attr_scores([0])) == 1
+        one = g.items([0])[0]
+        item = NewItem(crop=g.rel(one.crop), source=g.rel(one.source), source_sha256=one.source_sha256,
+                       code=g.codes_of([0])[0], attr_scores=g.attr_scores([0])[0])
+        with g.writer():
+            g.add_batch([item], [])
+    with Gallery.open(path, m) as g:
+        assert g.info["format_version"] == "2"
+
+
+def test_a_newer_format_is_refused_by_its_version(small_gallery):
+    model_path, path = small_gallery
+    conn = sqlite3.connect(path / "gallery.sqlite")
+    with conn:
+        conn.execute("UPDATE info SET value = '3' WHERE key = 'format_version'")
+    conn.close()
+    with pytest.raises(GalleryError, match="format version 3.*reads versions 1, 2"):
+        Gallery.open(path)
