@@ -165,12 +165,14 @@ def byte_logits() -> np.ndarray:
 
 
 def byte_probabilities(q: np.ndarray) -> np.ndarray:
-    return sigmoid(byte_logits()[q])
+    """``float64``: the probability each byte of ``q`` stands for (a table lookup)."""
+    return _BYTE_P[q]
 
 
 # log p and log(1 - p) per byte, -softplus(-z) and -softplus(z), exact in float64
 _Z = byte_logits()
 LOG_P = (-np.logaddexp(0.0, -_Z)).astype(np.float32)
 LOG_NOT_P = (-np.logaddexp(0.0, _Z)).astype(np.float32)
+_BYTE_P = sigmoid(_Z)
 # the most a term can add to -log P: bounds the normalised part of the hybrid score
 MAX_TERM_NLL = float(-LOG_P[0])

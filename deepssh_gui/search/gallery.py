@@ -38,7 +38,7 @@ from .. import __version__
 from ..model.layout import CodeLayout
 from ..model.schema import AttributeSchema
 from . import audit
-from .store.auditlog import AuditRoom
+from .store.auditlog import AuditRoom, ChainRecorder
 from .store.derived import DerivedRoom, build_binary_index, is_flat, nearest_centroids
 from .store.metadata import MetadataRoom
 from .store.paths import PathsRoom
@@ -68,6 +68,7 @@ class Gallery(PathsRoom, MetadataRoom, WriterRoom, DerivedRoom, AuditRoom):
         # one audit append at a time per gallery object: two GUI jobs (two marks in quick succession)
         # share this connection, and a second BEGIN inside the first transaction would fail
         self._audit_lock = threading.Lock()
+        self._chain = ChainRecorder(root)
         self.info = info
         self.read_only = read_only
         self.layout = CodeLayout(int(info["nbits"]), int(info["n_attrs"]), int(info["bits_per_attr"]))
@@ -190,6 +191,12 @@ class Gallery(PathsRoom, MetadataRoom, WriterRoom, DerivedRoom, AuditRoom):
         return g
 
     def close(self) -> None:
+        try:
+            self._chain.flush()
+        except GalleryError as exc:  # the audit rows are in the database; only the record beside it is behind
+            import sys
+
+            print(f"warning: {exc}", file=sys.stderr)
         self.conn.close()
 
     def __enter__(self) -> "Gallery":

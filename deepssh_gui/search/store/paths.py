@@ -8,6 +8,10 @@ import time
 
 from .tables import GalleryError
 
+# resolving a stored path (join, normalise, compare with each root) cost about 7 us, three per
+# hit: 0.4 ms of a 20-hit search (issue #24); resolved paths are remembered, this many at most
+RESOLVED_CACHE = 65536
+
 
 class PathsRoom:
     """Stored paths: relative to the gallery, resolved only inside it or a recorded source folder."""
@@ -88,8 +92,15 @@ class PathsRoom:
         """
         if stored is None:
             return None
+        cache = self.__dict__.setdefault("_resolved", {})
+        hit = cache.get(stored)
+        if hit is not None:  # roots are only ever added, so a path once inside stays inside
+            return hit
         p = self._join(stored)
         if not any(p == r or p.startswith(r.rstrip(os.sep) + os.sep) for r in self._roots):
             raise GalleryError(f"gallery {str(self.root)!r} names the file {p!r}, outside the gallery and its "
                                f"recorded source folders; refused (the metadata was edited or is damaged)")
+        if len(cache) >= RESOLVED_CACHE:  # bounded: a long session shows many items
+            cache.clear()
+        cache[stored] = p
         return p

@@ -102,3 +102,36 @@ def test_a_newer_format_is_refused_by_its_version(small_gallery):
     conn.close()
     with pytest.raises(GalleryError, match="format version 3.*reads versions 1, 2"):
         Gallery.open(path)
+
+
+def test_the_chain_record_lands_in_the_background_and_flush_waits_for_the_newest(tmp_path):
+    from deepssh_gui.search import audit
+    from deepssh_gui.search.store.auditlog import ChainRecorder
+
+    rec = ChainRecorder(tmp_path)
+    for i in range(1, 50):
+        rec.record(i, f"h{i}")
+    rec.flush()
+    assert audit.read_chain_file(tmp_path) == {"last_id": 49, "head": "h49"}
+
+
+def test_a_chain_record_that_cannot_be_written_is_raised_not_lost(tmp_path):
+    from deepssh_gui.search.store.auditlog import ChainRecorder
+
+    (tmp_path / "file").write_text("x")
+    rec = ChainRecorder(tmp_path / "file")  # a file, not a folder: the write fails
+    rec.record(1, "h1")
+    with pytest.raises(GalleryError, match="chain record beside"):
+        rec.flush()
+    rec.flush()  # said once
+
+
+def test_a_search_returns_before_its_chain_record_is_written_and_close_writes_it(small_gallery):
+    from deepssh_gui.search import audit
+    from deepssh_gui.search.engine import SearchEngine, SearchRequest
+
+    model_path, path = small_gallery
+    eng = SearchEngine(path, model_path)
+    res = eng.search(SearchRequest(attributes="personalMale"))
+    eng.close()
+    assert audit.read_chain_file(path)["last_id"] == res.audit_id
