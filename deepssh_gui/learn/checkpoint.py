@@ -21,7 +21,7 @@ from ..common.errors import CheckpointError
 from ..model.calibration import Calibration
 from ..model.decoder import Decoder
 from ..model.modelfile import (FORMAT_VERSION, MODEL_FORMAT, ModelFile, check_model_dict,
-                               model_hash)
+                               model_hash, model_hashes)
 from ..model.schema import AttributeSchema
 from .network import DeepSSHNet, ModelConfig
 from .onnx_export import export_onnx
@@ -40,6 +40,7 @@ class LoadedModel:
     decoder: "Decoder | None" = None
     onnx: bytes | None = None
     calibration: Calibration | None = None
+    weights_hash: str | None = None  # the hash without the ONNX graph (model/modelfile.model_hashes)
 
     @property
     def name(self) -> str:
@@ -53,7 +54,7 @@ class LoadedModel:
 
     def model_file(self) -> ModelFile:
         return ModelFile(self.config, self.schema, self.hash, self.path, self.meta, self.decoder, self.onnx,
-                         self.calibration)
+                         self.calibration, weights_hash=self.weights_hash)
 
 
 def safe_load(path: str | os.PathLike) -> dict:
@@ -117,8 +118,9 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
         raise CheckpointError(f"{str(path)!r} is damaged or inconsistent: {exc}") from None
     net.eval()
     onnx = obj["onnx"].numpy().tobytes() if isinstance(obj.get("onnx"), torch.Tensor) else None
-    return LoadedModel(net, cfg, schema, model_hash(obj["config"], obj["schema"], obj["state_dict"], onnx),
-                       str(path), dict(obj.get("meta", {})), decoder, onnx, calibration)
+    full, weights = model_hashes(obj["config"], obj["schema"], obj["state_dict"], onnx)
+    return LoadedModel(net, cfg, schema, full, str(path), dict(obj.get("meta", {})), decoder, onnx, calibration,
+                       weights_hash=weights)
 
 
 def upgrade_with_onnx(path: str | os.PathLike) -> tuple[str, str]:

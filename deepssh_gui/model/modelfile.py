@@ -134,6 +134,12 @@ def model_hash(config: dict, schema: dict, state_dict: dict, onnx: bytes | None 
 
     ``state_dict`` values are numpy arrays or anything with ``.numpy()`` (torch tensors).
     """
+    return model_hashes(config, schema, state_dict, onnx)[0]
+
+
+def model_hashes(config: dict, schema: dict, state_dict: dict, onnx: bytes | None = None) -> tuple[str, str]:
+    """``(model hash, weights hash)``: the second leaves the ONNX graph out, as the hash of a
+    file written before ONNX export did (what ``previous_hashes`` may rightly hold)."""
     h = hashlib.sha256()
     h.update(json.dumps(config, sort_keys=True).encode())
     h.update(json.dumps(schema, sort_keys=True).encode())
@@ -142,10 +148,24 @@ def model_hash(config: dict, schema: dict, state_dict: dict, onnx: bytes | None 
         arr = v if isinstance(v, np.ndarray) else v.detach().cpu().contiguous().numpy()
         h.update(k.encode())
         h.update(np.ascontiguousarray(arr).tobytes())
+    weights = h.hexdigest()  # the same stream, stopped before the graph
     if onnx:
         h.update(b"onnx")
         h.update(onnx)
-    return h.hexdigest()
+    return h.hexdigest(), weights
+
+
+def opens_galleries_of(model, gallery_hash: str) -> bool:
+    """Whether a gallery recorded with ``gallery_hash`` was built by ``model`` (a ModelFile or LoadedModel).
+
+    Its own hash; or a hash in ``meta["previous_hashes"]`` (the file before its ONNX graph was
+    added), accepted only when it is what this file's own weights hash to: a different network
+    that lists the shipped hash there opens nothing (issue #21).
+    """
+    if gallery_hash == model.hash:
+        return True
+    weights = getattr(model, "weights_hash", None)
+    return weights is not None and gallery_hash == weights and gallery_hash in model.meta.get("previous_hashes", [])
 
 
 @dataclass
@@ -163,6 +183,7 @@ class ModelFile:
     decoder: Decoder | None = None
     onnx: bytes | None = None
     calibration: Calibration | None = None
+    weights_hash: str | None = None  # the hash without the ONNX graph (see model_hashes)
     _encoder: object = field(default=None, repr=False, compare=False)
 
     @property
@@ -222,5 +243,6 @@ def load_model_file(path: str | os.PathLike) -> ModelFile:
     obj = read_checkpoint(path)
     cfg, schema, decoder, calibration = check_model_dict(obj, str(path))
     onnx = obj["onnx"].tobytes() if obj.get("onnx") is not None else None
-    return ModelFile(cfg, schema, model_hash(obj["config"], obj["schema"], obj["state_dict"], onnx),
-                     str(path), dict(obj.get("meta", {})), decoder, onnx, calibration)
+    full, weights = model_hashes(obj["config"], obj["schema"], obj["state_dict"], onnx)
+    return ModelFile(cfg, schema, full, str(path), dict(obj.get("meta", {})), decoder, onnx, calibration,
+                     weights_hash=weights)

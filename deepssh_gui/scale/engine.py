@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..common.errors import DeepSSHError
-from ..model.modelfile import load_model_file
+from ..model.modelfile import load_model_file, opens_galleries_of
 from ..search.engine import (ResultHit, SearchEngine, SearchRequest, SearchResult, audit_mark, audit_search, route_of,
                               encode_probe, request_probe)
 from ..search.gallery import Gallery, GalleryError
@@ -114,7 +114,7 @@ class ShardedEngine:
         if self.model.decoder is None:
             raise DeepSSHError(f"model {self.model.name} has no attribute decoder; run deepssh fit-decoder")
         m = self.manifest
-        if m.model_hash != self.model.hash and m.model_hash not in self.model.meta.get("previous_hashes", []):
+        if not opens_galleries_of(self.model, m.model_hash):
             raise GalleryError(f"sharded gallery {str(self.root)!r} was built by model {m.model_name} "
                                f"(hash {m.model_hash[:12]}), not by {self.model.name} ({self.model.hash[:12]})")
         unfinished = [s.name for s in m.shards if not s.complete]

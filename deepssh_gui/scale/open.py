@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from ..common.errors import DeepSSHError
+from ..model.modelfile import opens_galleries_of
 from .manifest import is_sharded
 
 
@@ -67,7 +68,7 @@ def model_for_gallery(gallery: str | os.PathLike, model):
     wanted = gallery_model_hash(gallery)
     if isinstance(model, (str, os.PathLike)):
         model = load_model_file(model)  # the engines accept a path too
-    if wanted is None or wanted == model.hash or wanted in model.meta.get("previous_hashes", []):
+    if wanted is None or opens_galleries_of(model, wanted):
         return model
     from ..common.paths import bundled_model_files
 
@@ -78,6 +79,6 @@ def model_for_gallery(gallery: str | os.PathLike, model):
             other = load_model_file(path)
         except Exception:  # noqa: BLE001 - a damaged extra file must not stop the search
             continue
-        if other.hash == wanted or wanted in other.meta.get("previous_hashes", []):
+        if opens_galleries_of(other, wanted):
             return other
     return model

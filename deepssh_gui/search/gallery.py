@@ -36,6 +36,7 @@ import numpy as np
 
 from .. import __version__
 from ..model.layout import CodeLayout
+from ..model.modelfile import opens_galleries_of
 from ..model.schema import AttributeSchema
 from . import audit
 from .store.auditlog import AuditRoom, ChainRecorder
@@ -168,7 +169,7 @@ class Gallery(PathsRoom, MetadataRoom, WriterRoom, DerivedRoom, AuditRoom):
                                    f"{info['model_name']} ({info['model_hash'][:12]}); the loaded model "
                                    f"{model.name} makes {model.config.nbits}-bit codes")
             # an upgraded model file (ONNX graph added) lists the hashes its weights had before
-            if info["model_hash"] != model.hash and info["model_hash"] not in model.meta.get("previous_hashes", []):
+            if not opens_galleries_of(model, info["model_hash"]):
                 conn.close()
                 raise GalleryError(f"gallery {str(root)!r} was built by model {info['model_name']} "
                                    f"(hash {info['model_hash'][:12]}), not by {model.name} "

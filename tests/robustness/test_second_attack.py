@@ -340,3 +340,44 @@ def test_another_reports_pdf_is_refused(report, small_gallery, tmp_path):
     (report.parent / "report.pdf").write_bytes((other.parent / "report.pdf").read_bytes())
     _rewrite_manifest(report)
     assert ("report.pdf", "NOT THIS REPORT'S PDF") in _failed(verify_report(report))
+
+
+def test_another_network_listing_the_gallery_hash_in_previous_hashes_is_refused(small_gallery, tmp_path):
+    import torch
+
+    from deepssh_gui.learn.checkpoint import load_model, save_model
+    from deepssh_gui.model.modelfile import load_model_file
+    from deepssh_gui.search.gallery import Gallery, GalleryError
+
+    model_path, gallery = small_gallery
+    m = load_model(model_path)
+    with torch.no_grad():  # other weights
+        next(m.net.parameters()).add_(0.5)
+    forged = tmp_path / "forged.pt"
+    save_model(forged, m.net, m.schema, {"previous_hashes": [load_model_file(model_path).hash]}, m.decoder,
+               calibration=m.calibration)
+    with pytest.raises(GalleryError, match="was built by model"):
+        Gallery.open(gallery, load_model_file(forged))
+    r = _cli("search", "--gallery", str(gallery), "--model", str(forged), "--attributes", "personalMale")
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+
+
+def test_an_upgraded_file_of_the_same_weights_still_opens_its_galleries(tmp_path, small_gallery):
+    import torch
+
+    from deepssh_gui.learn.checkpoint import upgrade_with_onnx
+    from deepssh_gui.model.modelfile import load_model_file
+    from deepssh_gui.search.gallery import Gallery
+
+    model_path, _ = small_gallery
+    old = tmp_path / "old.pt"  # a file from before ONNX export: the same weights, no graph
+    obj = torch.load(model_path, weights_only=True)
+    obj.pop("onnx")
+    torch.save(obj, old)
+    old_model = load_model_file(old)
+    with Gallery.create(tmp_path / "g", old_model):
+        pass
+    upgrade_with_onnx(old)
+    up = load_model_file(old)
+    assert up.hash != old_model.hash and up.meta["previous_hashes"] == [old_model.hash]
+    Gallery.open(tmp_path / "g", up).close()
