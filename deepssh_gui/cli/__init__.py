@@ -37,10 +37,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cancelled", file=sys.stderr)
         return 130
+    except OSError as exc:  # a full disk, a lost drive, no permission: a sentence, not a traceback
+        import errno
 
-
-if __name__ == "__main__":
-    sys.exit(main())
+        where = f" ({exc.filename})" if exc.filename else ""
+        what = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        print(f"error: {what}{where}; files are written whole or not at all, so nothing half-written was left",
+              file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -381,3 +381,51 @@ def test_an_upgraded_file_of_the_same_weights_still_opens_its_galleries(tmp_path
     up = load_model_file(old)
     assert up.hash != old_model.hash and up.meta["previous_hashes"] == [old_model.hash]
     Gallery.open(tmp_path / "g", up).close()
+
+
+def test_a_search_on_a_full_disk_rebuilds_its_index_in_memory_and_says_so(small_gallery, monkeypatch):
+    import errno
+
+    import faiss
+
+    from deepssh_gui.common import atomic
+    from deepssh_gui.search.engine import SearchEngine
+
+    model, gallery = small_gallery
+    (gallery / "index.faiss").unlink()  # must be rebuilt, on a disk with no room for it
+    (gallery / "attr_logits.npy").unlink()
+
+    def full(*a, **k):
+        raise RuntimeError("Error in faiss::FileIOWriter: No space left on device")
+
+    def full_os(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(faiss, "write_index_binary", full)
+    monkeypatch.setattr(atomic, "atomic_write_with", full_os)
+    eng = SearchEngine(gallery, model)
+    try:
+        res = eng.search(SearchRequest(attributes="personalMale", top=3))
+        assert len(res.hits) == 3
+        assert any("could not be saved" in n and "in memory" in n for n in res.notes)
+    finally:
+        eng.close()
+
+
+def test_an_export_onto_a_full_disk_is_one_clear_line(small_gallery, monkeypatch, tmp_path, capsys):
+    import errno
+    import os
+
+    from deepssh_gui import cli
+
+    model, gallery = small_gallery
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)  # every atomic write syncs before its rename
+    rc = cli.main(["export", "--gallery", str(gallery), "--model", str(model), "--attributes", "personalMale",
+                   "--ranks", "1", "--case-id", "A", "--out", str(tmp_path / "out" / "report")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "the disk is full" in err and "Traceback" not in err
+    assert not (tmp_path / "out" / "report.html").exists()  # nothing half-written

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import sqlite3
 
 import numpy as np
 
@@ -121,13 +122,16 @@ class DerivedRoom:
         except (OSError, ValueError, RuntimeError) as exc:
             self._note_repair("index files", exc)
             codes = self._read_codes()
-            if self.read_only:
-                # cannot write the derived files: build them in memory only
-                index = build_binary_index(codes, self.layout.nbits)
-                seg = AttributeColumns.from_codes(codes, self.layout).columns
-            else:
-                self._write_derived(codes)
-                return
+            if not self.read_only:
+                try:
+                    self._write_derived(codes)
+                    return
+                except (OSError, RuntimeError, sqlite3.Error) as exc:  # a full disk (FAISS: RuntimeError)
+                    self.repairs.append(f"the rebuilt index files could not be saved ({str(exc).splitlines()[0]}); "
+                                        f"this session searches a copy in memory")
+            # cannot write the derived files: build them in memory only
+            index = build_binary_index(codes, self.layout.nbits)
+            seg = AttributeColumns.from_codes(codes, self.layout).columns
         self._index, self._segments = index, seg
 
     @property
@@ -196,7 +200,15 @@ class DerivedRoom:
                     raise ValueError("stale")
             except (OSError, ValueError) as exc:
                 self._note_repair("attribute probabilities", exc)
-                q = self._read_logits() if self.read_only else self._write_logits()
+                q = None
+                if not self.read_only:
+                    try:
+                        q = self._write_logits()
+                    except (OSError, sqlite3.Error) as exc:  # a full disk: search from memory, and say so
+                        self.repairs.append(f"the rebuilt attribute probabilities could not be saved "
+                                            f"({str(exc).splitlines()[0]}); this session uses a copy in memory")
+                if q is None:
+                    q = self._read_logits()
             self._logits = q
         return self._logits
 
