@@ -37,6 +37,9 @@ def _fill_shard(src: Gallery, shard: Gallery, ids: range, batch: int, progress: 
         check_cancel(cancel)
         e = min(ids.stop, s + batch)
         rows = src.conn.execute(f"SELECT {cols} FROM items WHERE id >= ? AND id < ? ORDER BY id", (s, e)).fetchall()
+        # the hashes recorded at ingest travel with the crops (never recomputed: a crop swapped in
+        # the source gallery must stay a mismatch in its shard)
+        recorded = src.crop_hashes(range(s, e))
         items, sources = [], {}
         for r in rows:
             crop_abs, source_abs = src.resolve(r[1]), src.resolve(r[3])
@@ -55,7 +58,8 @@ def _fill_shard(src: Gallery, shard: Gallery, ids: range, batch: int, progress: 
             bbox = None if r[8] is None else (r[8], r[9], r[10], r[11])
             items.append(NewItem(crop=crop, source=source, source_sha256=r[4], code=np.frombuffer(r[14], np.uint8),
                                  attr_scores=scores_from_blobs([r[15]], src.layout.n_attrs)[0], thumb_jpeg=thumb, camera=r[5],
-                                 frame=r[6], timestamp=r[7], bbox=bbox, track=r[12], identity=r[13]))
+                                 frame=r[6], timestamp=r[7], bbox=bbox, track=r[12], identity=r[13],
+                                 crop_sha256=recorded.get(r[0]) if r[1] != r[3] else None))
             sources[source] = (source, r[4], "video" if r[1] != r[3] else "image", "done", None,
                                sources.get(source, (0,) * 6)[5] + 1)
         shard.add_batch(items, list(sources.values()))

@@ -429,3 +429,25 @@ def test_an_export_onto_a_full_disk_is_one_clear_line(small_gallery, monkeypatch
     err = capsys.readouterr().err
     assert rc == 2 and "the disk is full" in err and "Traceback" not in err
     assert not (tmp_path / "out" / "report.html").exists()  # nothing half-written
+
+
+def test_shards_carry_the_crop_hashes_recorded_at_ingest(tmp_path, model_with_decoder):
+    from deepssh_gui.ingest.build import build_from_video
+    from deepssh_gui.model.modelfile import load_model_file
+    from deepssh_gui.scale.manifest import read_manifest
+    from deepssh_gui.scale.split import shard_gallery
+    from deepssh_gui.search.gallery import Gallery
+    from tests.unit.ingest.test_video import _make_clip
+
+    clip = _make_clip(tmp_path / "clip.avi")
+    m = load_model_file(model_with_decoder)
+    with Gallery.create(tmp_path / "g", m) as g:
+        build_from_video(g, m, str(clip))
+        want = g.crop_hashes(range(len(g)))
+    assert want
+    shard_gallery(tmp_path / "g", 2, tmp_path / "s", m)
+    got = {}
+    for s in read_manifest(tmp_path / "s").shards:
+        with Gallery.open(tmp_path / "s" / s.name, m) as sg:
+            got.update({s.first_id + i: h for i, h in sg.crop_hashes(range(len(sg))).items()})
+    assert got == want
