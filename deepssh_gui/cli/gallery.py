@@ -30,7 +30,7 @@ def cmd_gallery_build(args: argparse.Namespace) -> int:
                 rep = build_from_video(g, model, args.video, camera=args.camera, detector=args.detector,
                                        tracker=args.tracker, best_per_track=args.best_per_track,
                                        start_time=parse_time(args.start_time), progress=bar,
-                                       wait=not args.no_wait)
+                                       wait=not args.no_wait, person_filter=not args.no_person_filter)
         except KeyboardInterrupt:
             bar.close()
             print(f"cancelled: the gallery keeps {len(g)} items; run the same command to resume", file=sys.stderr)
@@ -47,6 +47,9 @@ def cmd_gallery_build(args: argparse.Namespace) -> int:
         speed = dur / rep.seconds if rep.seconds else 0
         print(f"video: {v.frames_read} frames ({dur:.1f} s of footage at {v.fps:g} fps) -> {v.tracks} tracks, "
               f"{v.crops} crops; ingest took {rep.seconds:.1f} s = {speed:.1f}x real time")
+        if rep.rejected:
+            print(f"person filter: {rep.rejected} crops scored as not a person were kept out of the index; "
+                  f"review them with: deepssh gallery rejected {args.out}")
         for n in v.notes:
             print(f"warning: {n}", file=sys.stderr)
     if rep.failed:
@@ -125,6 +128,36 @@ def cmd_gallery_reencode(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gallery_rejected(args: argparse.Namespace) -> int:
+    """List the crops the person filter kept out; ``--restore`` brings some (or all) back, audited."""
+    import json
+
+    from ..ingest.build import restore_rejected
+    from ..search.gallery import Gallery, GalleryError
+
+    model = runtime_model(args.model, args.engine)
+    with Gallery.open(args.gallery, model) as g:
+        rows = g.rejected_crops()
+        if not args.restore and not args.restore_all:
+            for r in rows:
+                print(f"{r.person_score:.3f}  frame {r.frame}  track {r.track}  {r.crop}")
+            print(f"{len(rows)} rejected crops in {args.gallery}" + (" (restore with --restore CROP or --restore-all)"
+                                                                     if rows else ""))
+            return 0
+        crops = [r.crop for r in rows] if args.restore_all else list(args.restore)
+        if not crops:
+            print("no rejected crops to restore")
+            return 0
+        try:
+            ids = restore_rejected(g, model, crops)
+        except GalleryError as exc:
+            raise DeepSSHError(str(exc)) from None
+        g.append_audit("cli", "restore", f"restored {len(ids)} crops the person filter had rejected", None,
+                       json.dumps({"crops": crops}), g.info["model_hash"], ids, examiner=args.examiner)
+        print(f"restored {len(ids)} crops as items {ids[0]}-{ids[-1]}")
+    return 0
+
+
 def register(sub) -> None:
     ga = sub.add_parser("gallery", help="build galleries").add_subparsers(dest="gallery_cmd", required=True)
     gb = ga.add_parser("build", help="build or extend a gallery from a folder of crops or a video")
@@ -141,6 +174,8 @@ def register(sub) -> None:
     gb.add_argument("--out", required=True, help="gallery directory (created, or extended and resumed)")
     gb.add_argument("--no-wait", action="store_true",
                     help="refuse (exit 2) instead of waiting when another build is writing to the gallery")
+    gb.add_argument("--no-person-filter", action="store_true",
+                    help="index every crop, even those the model's person filter scores as not a person")
     gb.add_argument("--shard-size", type=positive_int,
                     help="with --images: write a sharded gallery, one shard per this many crops")
     add_engine_arg(gb)
@@ -159,3 +194,12 @@ def register(sub) -> None:
     gr.add_argument("--model", default=str(default_model_path()))
     add_engine_arg(gr)
     gr.set_defaults(func=cmd_gallery_reencode)
+
+    gj = ga.add_parser("rejected", help="list the crops the person filter kept out of a video gallery, or restore them")
+    gj.add_argument("gallery")
+    gj.add_argument("--restore", nargs="+", metavar="CROP", help="crops (as listed) to index after all")
+    gj.add_argument("--restore-all", action="store_true")
+    gj.add_argument("--examiner", help="recorded in the audit log with the restore (default: the login user)")
+    gj.add_argument("--model", default=str(default_model_path()))
+    add_engine_arg(gj)
+    gj.set_defaults(func=cmd_gallery_rejected)

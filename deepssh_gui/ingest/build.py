@@ -17,9 +17,10 @@ from .folder import load_folder
 from .names import footage_from_name, parse_reid_name
 from ..model.calibration import probability_bytes
 from ..model.modelfile import ModelFile
+from ..model.person import person_filter_of
 from ..common.errors import ImageError
 from ..search.gallery import Gallery, GalleryError, NewItem, sha256_file
-from ..common.imageio import import_cv2, load_crop, resize_rgb
+from ..common.imageio import import_cv2, load_crop, read_rgb, resize_rgb
 from ..common.progress import Progress, check_cancel, no_progress
 from .video import VideoReport, iter_video_tracks
 
@@ -33,6 +34,7 @@ class BuildReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     video: VideoReport | None = None
+    rejected: int = 0  # crops the person filter kept out of the index (listed by `deepssh gallery rejected`)
     repairs: list[str] = field(default_factory=list)  # leftovers of an interrupted build, fixed first
 
 
@@ -103,8 +105,12 @@ def _build_from_images(gallery: Gallery, model: ModelFile, images: str, batch_si
 def _build_from_video(gallery: Gallery, model: ModelFile, video: str, camera: str | None = None,
                      detector: str = "mog2", tracker: str = "deepsort", best_per_track: int = 3,
                      start_time: float | None = None, progress: Progress = no_progress,
-                     cancel: Callable[[], bool] | None = None) -> BuildReport:
+                     cancel: Callable[[], bool] | None = None, person_filter: bool = True) -> BuildReport:
     """Detect and track people in ``video``; add the best crops of each track.
+
+    With ``person_filter`` and a model that has one (model/person.py), crops scoring below its
+    threshold are not indexed: they are recorded as rejected, in the same transaction as their
+    batch, for review and :func:`restore_rejected`.
 
     ``camera`` and ``start_time`` (Unix seconds of the first frame) default to what the file
     name says (``cam3_2026-11-24T08-00-00.mp4``, :func:`footage_from_name`), else the file's stem
@@ -146,6 +152,7 @@ def _build_from_video(gallery: Gallery, model: ModelFile, video: str, camera: st
     crop_dir.mkdir(parents=True, exist_ok=True)
     hw = model.config.input_hw
     encoder = model.encoder()
+    pf = person_filter_of(model) if person_filter else None
     cv2 = import_cv2()
     # A resume replays detection and tracking from the first frame (the background model and the
     # tracker depend on every earlier frame) and skips the chunks already committed, so it gives
@@ -154,29 +161,34 @@ def _build_from_video(gallery: Gallery, model: ModelFile, video: str, camera: st
                                                             report=rep.video, progress=progress, cancel=cancel):
         if not final_chunk and frame_done <= committed:
             continue
-        items = []
+        items, rejected = [], []
         if crops:
             rgbs = [c.crop_bgr[:, :, ::-1] for c in crops]
             arr = np.stack([resize_rgb(np.ascontiguousarray(r), hw) for r in rgbs])
-            codes, scores, _ = encoder.encode(arr)
-            for c, rgb, code, sc in zip(crops, rgbs, codes, scores):
+            codes, scores, feats = encoder.encode(arr, with_features=pf is not None)
+            person = pf.scores(feats) if pf is not None else np.ones(len(crops), np.float32)
+            for c, rgb, code, sc, ps in zip(crops, rgbs, codes, scores, person):
                 tid = c.track
                 name = f"t{tid:05d}_f{c.frame:06d}.jpg"
                 final = crop_dir / name
                 ok, buf = cv2.imencode(".jpg", c.crop_bgr, [cv2.IMWRITE_JPEG_QUALITY, 92])
                 data = buf.tobytes()
                 atomic_write_bytes(final, data)
-                items.append(NewItem(crop=gallery.rel(final), source=src, source_sha256=sha, code=code, attr_scores=sc,
-                                     thumb_jpeg=_jpeg(resize_rgb(np.ascontiguousarray(rgb), THUMB_HW)),
-                                     camera=cam, frame=c.frame, timestamp=start_time + c.timestamp,
-                                     bbox=c.box, track=tid, crop_sha256=hashlib.sha256(data).hexdigest()))
+                keep = pf is None or float(ps) >= pf.threshold
+                item = NewItem(crop=gallery.rel(final), source=src, source_sha256=sha, code=code, attr_scores=sc,
+                               thumb_jpeg=_jpeg(resize_rgb(np.ascontiguousarray(rgb), THUMB_HW)) if keep else None,
+                               camera=cam, frame=c.frame, timestamp=start_time + c.timestamp,
+                               bbox=c.box, track=tid, crop_sha256=hashlib.sha256(data).hexdigest(),
+                               person_score=None if pf is None else float(ps))
+                (items if keep else rejected).append(item)
         status = "done" if final_chunk else "partial"
         detail = None if final_chunk else str(frame_done)
         if final_chunk and rep.video.damaged:
             detail = "; ".join(rep.video.notes)
         n_prev = gallery.conn.execute("SELECT COUNT(*) FROM items WHERE source = ?", (src,)).fetchone()[0]
-        gallery.add_batch(items, [(src, sha, "video", status, detail, n_prev + len(items))])
+        gallery.add_batch(items, [(src, sha, "video", status, detail, n_prev + len(items))], rejected=rejected)
         rep.added += len(items)
+        rep.rejected += len(rejected)
     gallery.finalize()
     rep.seconds = time.perf_counter() - t0
     return rep
@@ -275,6 +287,32 @@ def _one_writer(fn):
     return run
 
 
+def _restore_rejected(gallery: Gallery, model: ModelFile, crops: list[str], progress: Progress = no_progress
+                      ) -> list[int]:
+    """Bring rejected crops (as stored, see ``Gallery.rejected_crops``) back as items; returns their
+    new ids (appended: ids already given never change). Their hashes recorded at ingest come
+    with them; the crop file must still match it."""
+    try:
+        items = gallery.rejected_items(crops)
+    except KeyError as exc:
+        raise GalleryError(f"{exc.args[0]!r} is not a rejected crop of gallery {str(gallery.root)!r}") from None
+    for it in items:
+        path = gallery.resolve(it.crop)  # refuses a path edited to point outside the gallery
+        try:
+            if it.crop_sha256 and sha256_file(path) != it.crop_sha256:
+                raise GalleryError(f"the crop file {path!r} changed since ingest (its SHA-256 differs from the one "
+                                   f"recorded); it was not restored")
+            it.thumb_jpeg = _jpeg(resize_rgb(read_rgb(path), THUMB_HW))
+        except (OSError, ImageError) as exc:
+            raise GalleryError(f"the rejected crop {path!r} cannot be read ({exc}); nothing was restored") from None
+    start = len(gallery)
+    gallery.add_batch(items, [], restored=[it.crop for it in items])
+    gallery.finalize()
+    progress(len(items), len(items), "restored")
+    return list(range(start, start + len(items)))
+
+
 build_from_images = _one_writer(_build_from_images)
+restore_rejected = _one_writer(_restore_rejected)
 build_from_video = _one_writer(_build_from_video)
 reencode_probabilities = _one_writer(_reencode_probabilities)

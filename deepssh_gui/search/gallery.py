@@ -43,12 +43,13 @@ from .store.auditlog import AuditRoom, ChainRecorder
 from .store.derived import DerivedRoom, build_binary_index, is_flat, nearest_centroids
 from .store.metadata import MetadataRoom
 from .store.paths import PathsRoom
+from .store.rejected import RejectedRoom
 from .store.tables import (_SCHEMA_SQL, CODES_NAME, DB_NAME, GALLERY_FORMAT_VERSION, INDEX_NAME, IVF_NPROBE,
                            LOCK_NAME, LOGITS_NAME, PROBABILITY_KINDS, READABLE_FORMAT_VERSIONS, SEGMENTS_NAME, GalleryError, ItemMeta,
-                           NewItem, derived_digest, sha256_file)
+                           NewItem, RejectedCrop, derived_digest, sha256_file)
 from .store.writer import WriterRoom
 
-__all__ = ["Gallery", "GalleryError", "ItemMeta", "NewItem", "sha256_file", "derived_digest", "build_binary_index",
+__all__ = ["Gallery", "GalleryError", "ItemMeta", "NewItem", "RejectedCrop", "sha256_file", "derived_digest", "build_binary_index",
            "is_flat", "nearest_centroids", "DB_NAME", "INDEX_NAME", "CODES_NAME", "SEGMENTS_NAME", "LOGITS_NAME",
            "LOCK_NAME", "GALLERY_FORMAT_VERSION", "IVF_NPROBE", "IVF_THRESHOLD", "PROBABILITY_KINDS", "_SCHEMA_SQL"]
 
@@ -60,7 +61,7 @@ IVF_THRESHOLD = int(os.environ.get("DEEPSSH_IVF_THRESHOLD", 5_000_000))
 BUSY_TIMEOUT_S = 30.0
 
 
-class Gallery(PathsRoom, MetadataRoom, WriterRoom, DerivedRoom, AuditRoom):
+class Gallery(PathsRoom, MetadataRoom, WriterRoom, DerivedRoom, AuditRoom, RejectedRoom):
     """Open with :meth:`open` (existing) or :meth:`create` (new); close when done."""
 
     def __init__(self, root: Path, conn: sqlite3.Connection, info: dict, read_only: bool) -> None:

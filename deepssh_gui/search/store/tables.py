@@ -65,6 +65,12 @@ CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 CREATE TABLE IF NOT EXISTS crop_hashes (id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL);
 -- folders the gallery's stored paths may point into besides its own (input folders, video folders)
 CREATE TABLE IF NOT EXISTS roots (path TEXT PRIMARY KEY, added REAL);
+-- crops the person filter kept out of the index (model/person.py): reviewable, restorable as items
+CREATE TABLE IF NOT EXISTS rejected (
+    crop TEXT PRIMARY KEY, source TEXT NOT NULL, source_sha256 TEXT NOT NULL,
+    camera TEXT, frame INTEGER, timestamp REAL, x INTEGER, y INTEGER, w INTEGER, h INTEGER, track INTEGER,
+    code BLOB NOT NULL, attr_scores BLOB NOT NULL, person_score REAL NOT NULL, crop_sha256 TEXT
+);
 CREATE TABLE IF NOT EXISTS sources (
     path TEXT PRIMARY KEY, sha256 TEXT, kind TEXT, status TEXT NOT NULL,
     detail TEXT, n_items INTEGER, added REAL
@@ -109,6 +115,21 @@ class NewItem:
     track: int | None = None
     identity: str | None = None
     crop_sha256: str | None = None  # a crop cut at ingest (video): its file's hash, checked at export
+    person_score: float | None = None  # the person filter's score, where one was computed
+
+
+@dataclass
+class RejectedCrop:
+    """A crop the person filter kept out of the index."""
+
+    crop: str  # as stored (relative to the gallery)
+    source: str
+    camera: str | None
+    frame: int | None
+    timestamp: float | None
+    bbox: tuple[int, int, int, int] | None
+    track: int | None
+    person_score: float
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:

@@ -49,8 +49,12 @@ class WriterRoom:
         finally:
             f.close()
 
-    def add_batch(self, items: list[NewItem], sources: list[tuple[str, str, str, str, str | None, int]]) -> None:
+    def add_batch(self, items: list[NewItem], sources: list[tuple[str, str, str, str, str | None, int]],
+                  rejected: list[NewItem] = (), restored: list[str] = ()) -> None:
         """Add items and mark sources ``(path, sha256, kind, status, detail, n_items)`` in ONE transaction.
+
+        ``rejected`` crops (those the person filter kept out) are recorded in the same transaction,
+        and ``restored`` names rejected crops (as stored) that ``items`` bring back.
 
         Thumbnails are written first (to temporary names) and renamed after the commit, so
         a failure at any point leaves no row without its files and no half-written file.
@@ -91,6 +95,13 @@ class WriterRoom:
                                       [(start + j, it.crop_sha256) for j, it in enumerate(items) if it.crop_sha256])
                 self.conn.executemany("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?,?)",
                                       [(*s, time.time()) for s in sources])
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO rejected VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [(r.crop, r.source, r.source_sha256, r.camera, r.frame, r.timestamp,
+                      *(r.bbox or (None, None, None, None)), r.track, np.ascontiguousarray(r.code, np.uint8).tobytes(),
+                      probability_bytes(np.asarray(r.attr_scores, np.float32)[None])[0].tobytes(),
+                      float(r.person_score if r.person_score is not None else 0.0), r.crop_sha256) for r in rejected])
+                self.conn.executemany("DELETE FROM rejected WHERE crop = ?", [(c,) for c in restored])
         except (OSError, sqlite3.Error) as exc:
             for tmp, _ in staged:
                 tmp.unlink(missing_ok=True)
