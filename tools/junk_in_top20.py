@@ -1,0 +1,68 @@
+"""Junk crops in the top 20 of probe and attribute queries, without and with the person filter.
+
+usage: python tools/junk_in_top20.py MODEL [VIDEO] [LABELS]
+(defaults: resources/demo/vtest.avi and resources/eval/person_crops/labels.csv)
+
+Builds the video into two temporary galleries (``--no-person-filter`` and the default), runs
+the same five queries on both (three attribute queries, two probe photos of people) and counts
+the crops hand-labelled "junk" among each top 20. Crops are matched to the labels by their
+file name (track and frame), which the same detector and tracker give both builds. Prints JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+QUERIES = [{"attributes": "personalMale"}, {"attributes": "upperBodyBlack, lowerBodyJeans"},
+           {"attributes": "carryingBackpack"}, {"probe": "t00001_f000017.jpg"}, {"probe": "t00032_f000511.jpg"}]
+
+
+def main(argv: list[str]) -> int:
+    from deepssh_gui.ingest.build import build_from_video
+    from deepssh_gui.model.modelfile import load_model_file
+    from deepssh_gui.search.engine import SearchEngine, SearchRequest
+    from deepssh_gui.search.gallery import Gallery
+
+    model_path = argv[0]
+    video = argv[1] if len(argv) > 1 else "resources/demo/vtest.avi"
+    labels_csv = argv[2] if len(argv) > 2 else "resources/eval/person_crops/labels.csv"
+    junk = set()
+    with open(labels_csv, newline="") as fh:
+        for r in csv.DictReader(fh):
+            if r["file"].startswith("gallery_") and r["label"] == "junk":
+                junk.add(r["file"].split("_", 2)[2])  # gallery_NNN_t00002_f000023.jpg -> t00002_f000023.jpg
+    m = load_model_file(model_path)
+    out = {"model": m.name, "video": video, "queries": QUERIES, "runs": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, flt in (("without_filter", False), ("with_filter", True)):
+            root = Path(tmp) / name
+            with Gallery.create(root, m) as g:
+                rep = build_from_video(g, m, video, camera="cam", person_filter=flt)
+            eng = SearchEngine(root, m)
+            counts = []
+            try:
+                for q in QUERIES:
+                    if "probe" in q:
+                        crop = next((root / "crops").rglob(q["probe"]), None)
+                        if crop is None:  # the probe was filtered out: take it from the other build
+                            crop = next((Path(tmp) / "without_filter" / "crops").rglob(q["probe"]))
+                        req = SearchRequest(probe_image=str(crop), top=20, origin="tool")
+                    else:
+                        req = SearchRequest(attributes=q["attributes"], top=20, origin="tool")
+                    res = eng.search(req)
+                    counts.append(sum(os.path.basename(h.meta.crop) in junk for h in res.hits))
+            finally:
+                eng.close()
+            out["runs"][name] = {"items": rep.added, "rejected": rep.rejected, "junk_in_top20": counts,
+                                 "junk_in_top20_total": sum(counts)}
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
