@@ -23,6 +23,7 @@ class GalleryActions:
         self._action(m, "Build from &folder…", "Ctrl+B", self.build_from_folder)
         self._action(m, "Build from &video…", "Ctrl+Shift+B", lambda: self.build_from_video())
         self.reencode_action = self._action(m, "Add attribute &probabilities…", "", self.reencode_gallery)
+        self.rejected_action = self._action(m, "&Rejected crops…", "", self.show_rejected)
         self.reencode_action.setEnabled(False)
         self._action(m, "Cluster for sharded galleries…", "", self.choose_cluster)
         m.addSeparator()
@@ -98,6 +99,7 @@ class GalleryActions:
             self.gallery_path = str(path)
             self.reencode_action.setEnabled(not engine.gallery.has_probabilities and not engine.gallery.read_only
                                             and not getattr(engine.gallery, "sharded", False))
+            self.rejected_action.setEnabled(hasattr(engine.gallery, "rejected_crops"))
             if not engine.gallery.has_probabilities:
                 # said once per opening; the searches themselves carry the same note
                 self.statusBar().showMessage("this gallery has no attribute probabilities: attributes rank by masked "
@@ -169,6 +171,9 @@ class GalleryActions:
             extra = f"\n{len(rep.failed)} files could not be read." if rep.failed else ""
             if rep.video is not None and rep.video.notes:
                 extra += "\n" + "\n".join(rep.video.notes)
+            if rep.rejected:
+                extra += (f"\n{rep.rejected} crops scored as not a person were kept out of the search "
+                          f"(Gallery ▸ Rejected crops… to review and restore them).")
             text = f"Added {rep.added} crops in {rep.seconds:.1f} s.{extra}"
             self.statusBar().showMessage(text.splitlines()[0], 10000)
             if not getattr(self, "quiet_errors", False):  # scripted runs and tests cannot answer a dialog
@@ -198,6 +203,52 @@ class GalleryActions:
 
         self._progress_job("Add attribute probabilities", work, finished,
                            "cancelled; finished batches are kept: run it again to resume")
+
+    def show_rejected(self) -> None:
+        """Review the crops the person filter kept out; restoring runs as a job, audited."""
+        if self.engine is None or not hasattr(self.engine.gallery, "rejected_crops"):
+            return
+        from ..search.gallery import GalleryError
+        from .rejected_dialog import RejectedDialog
+
+        g = self.engine.gallery
+        shown = []
+        for r in g.rejected_crops():
+            try:
+                shown.append((r, g.resolve(r.crop)))
+            except GalleryError:  # a path edited to point elsewhere is never opened
+                shown.append((r, None))
+        dlg = RejectedDialog(shown, self)
+        self.rejected_dialog = dlg  # scripted runs and tests use it
+        dlg.restoreRequested.connect(self.restore_crops)
+        dlg.restore_button.setVisible(not g.read_only)
+        dlg.open()
+
+    def restore_crops(self, crops: list[str]) -> None:
+        if self.engine is None:
+            return
+        path, model_path = self.gallery_path, self.engine.model.path
+        examiner = self.report_identity(ask=False)[1]
+
+        def work(progress, cancel):
+            import json
+
+            from ..ingest.build import restore_rejected
+            from ..model.modelfile import load_model_file
+            from ..search.gallery import Gallery
+
+            model = load_model_file(model_path)
+            with Gallery.open(path, model) as g:
+                ids = restore_rejected(g, model, crops)
+                g.append_audit("gui", "restore", f"restored {len(ids)} crops the person filter had rejected", None,
+                               json.dumps({"crops": crops}), g.info["model_hash"], ids, examiner=examiner)
+            return ids
+
+        def finished(ids):
+            self.statusBar().showMessage(f"restored {len(ids)} crops; they are searched from now on", 8000)
+            self.open_gallery(path)
+
+        self._progress_job("Restore crops", work, finished, "cancelled")
 
     def build_from_folder(self) -> None:
         src = QFileDialog.getExistingDirectory(self, "Folder of crops")
@@ -234,6 +285,7 @@ class GalleryActions:
                 total.added += rep.added
                 total.seconds += rep.seconds
                 total.failed += rep.failed
+                total.rejected += rep.rejected
                 total.video = rep.video
             return total
 
