@@ -27,6 +27,7 @@ from ..common.threads import faiss_threads, search_threads
 from ..model.decoder import AttributeColumns, Decoder
 from ..model.layout import hamming
 from ..model.calibration import MAX_TERM_NLL
+from .topk import kth_smallest
 from .query import (AttributeQuery, ProbabilityScores, TermScores, probability_candidates, score_probability,
                     score_terms)
 
@@ -79,25 +80,6 @@ def explain_rows(scores: TermScores, rows: np.ndarray, probs: ProbabilityScores 
     return out
 
 
-def _kth_smallest(s: np.ndarray, k: int) -> float:
-    """The k-th smallest of scores ``s`` (floats or integers), exactly, without partitioning all of them.
-
-    A strided sample gives a threshold that about 4k items pass; when at least k do, the k-th
-    smallest of those is the k-th smallest of all (everything below the threshold is among
-    them). Otherwise, or for small arrays, a full partition. Only speed depends on the sample.
-    """
-    n = s.shape[0]
-    if n >= 200_000 and k <= n // 1000:
-        step = max(1, n // 20_000)
-        sample = s[::step]
-        j = min(len(sample) - 1, int(4 * k * len(sample) / n) + 8)
-        t = np.partition(sample, j)[j]
-        below = s[s <= t]
-        if len(below) >= k:
-            return np.partition(below, k - 1)[k - 1]
-    return np.partition(s, k - 1)[k - 1]
-
-
 def top_k(score: np.ndarray, k: int, candidates: np.ndarray | None = None) -> np.ndarray:
     """Indices of the ``k`` smallest scores, ties by index; ``candidates`` restricts the pool.
 
@@ -116,7 +98,7 @@ def top_k(score: np.ndarray, k: int, candidates: np.ndarray | None = None) -> np
                     break
                 cut += 1
         else:  # a sampled threshold, then a partition of the few below it: 0.4 ms vs 2 ms for a bincount at 10^6
-            cut = _kth_smallest(s, k)
+            cut = kth_smallest(s, k)
         near = np.flatnonzero(s <= cut)  # one pass over N; then only the (few) candidates
         sv = s[near]
         better = near[sv < cut]
