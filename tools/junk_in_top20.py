@@ -31,11 +31,14 @@ def main(argv: list[str]) -> int:
     model_path = argv[0]
     video = argv[1] if len(argv) > 1 else "resources/demo/vtest.avi"
     labels_csv = argv[2] if len(argv) > 2 else "resources/eval/person_crops/labels.csv"
-    junk = set()
+    junk, labelled = set(), set()
     with open(labels_csv, newline="") as fh:
         for r in csv.DictReader(fh):
-            if r["file"].startswith("gallery_") and r["label"] == "junk":
-                junk.add(r["file"].split("_", 2)[2])  # gallery_NNN_t00002_f000023.jpg -> t00002_f000023.jpg
+            if r["file"].startswith("gallery_"):
+                name = r["file"].split("_", 2)[2]  # gallery_NNN_t00002_f000023.jpg -> t00002_f000023.jpg
+                labelled.add(name)
+                if r["label"] == "junk":
+                    junk.add(name)
     m = load_model_file(model_path)
     out = {"model": m.name, "video": video, "queries": QUERIES, "runs": {}}
     with tempfile.TemporaryDirectory() as tmp:
@@ -44,7 +47,7 @@ def main(argv: list[str]) -> int:
             with Gallery.create(root, m) as g:
                 rep = build_from_video(g, m, video, camera="cam", person_filter=flt)
             eng = SearchEngine(root, m)
-            counts = []
+            counts, unlabelled = [], []
             try:
                 for q in QUERIES:
                     if "probe" in q:
@@ -55,11 +58,15 @@ def main(argv: list[str]) -> int:
                     else:
                         req = SearchRequest(attributes=q["attributes"], top=20, origin="tool")
                     res = eng.search(req)
-                    counts.append(sum(os.path.basename(h.meta.crop) in junk for h in res.hits))
+                    names = [os.path.basename(h.meta.crop) for h in res.hits]
+                    counts.append(sum(n in junk for n in names))
+                    unlabelled.append(sum(n not in labelled for n in names))
             finally:
                 eng.close()
             out["runs"][name] = {"items": rep.added, "rejected": rep.rejected, "junk_in_top20": counts,
-                                 "junk_in_top20_total": sum(counts)}
+                                 "junk_in_top20_total": sum(counts),
+                                 # crops the labels do not name (another detector or tracker cut them)
+                                 "unlabelled_in_top20": unlabelled}
     print(json.dumps(out, indent=2))
     return 0
 

@@ -10,14 +10,14 @@ import sys
 
 from .. import __version__
 from ..common.errors import DeepSSHError
-from . import bench, demo, encode, evaluate, gallery, person, route, search, train
+from . import bench, demo, encode, evaluate, evaluate_ingest, gallery, person, route, search, train
 
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="deepssh", description="DeepSSH forensic person search")
     ap.add_argument("--version", action="version", version=f"deepssh {__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
-    for group in (train, person, encode, evaluate, gallery, search, route, bench, demo):
+    for group in (train, person, encode, evaluate, evaluate_ingest, gallery, search, route, bench, demo):
         group.register(sub)
     return ap
 
