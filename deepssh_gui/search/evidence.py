@@ -109,6 +109,7 @@ def find_source(path: str, sha256: str, gallery_root: str | os.PathLike,
 MANIFEST_SUFFIX = ".sha256"  # the report's files, relative to the report's folder (sha256sum -c)
 SOURCES_SUFFIX = ".sources.sha256"  # the footage, absolute paths, hashes recorded at ingest
 CROPS_SUFFIX = ".crops"  # copies of the reported hits' crops
+CLIPS_SUFFIX = ".clips"  # footage around each reported hit (ingest/clip.py)
 ORIGINALS_SUFFIX = ".originals.sha256"  # unredacted frames' pixel hashes (redacted reports)
 
 
@@ -135,6 +136,13 @@ def crop_statement(name: str, sha: str) -> str:
     import html
 
     return f"<b>crop copy:</b> <code>{html.escape(name)}</code> SHA-256 <code>{sha}</code>"
+
+
+def clip_statement(name: str, sha: str, first: int, last: int) -> str:
+    """The report's HTML line binding a clip's name and frame range to its SHA-256 (checked by ``verify``)."""
+    import html
+
+    return f"<b>clip:</b> <code>{html.escape(name)}</code> (source frames {first}-{last}) SHA-256 <code>{sha}</code>"
 
 
 def copy_hit_crops(prefix: Path, hits: list[tuple[int, ItemMeta]]) -> dict[int, Path]:
@@ -205,6 +213,12 @@ def find_manifest(report: str | os.PathLike) -> Path:
     return p.with_name(p.name + MANIFEST_SUFFIX)
 
 
+def html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
 _INGEST_HASH = re.compile(r"SHA-256 at ingest:</b> <code>([0-9a-f]{64})</code>")
 
 
@@ -256,6 +270,10 @@ def verify_report(report: str | os.PathLike) -> list[VerifyLine]:
     if html_text is not None:  # the report binds each crop copy to its hash: the copies must be those crops
         for sha, name in entries:
             if CROPS_SUFFIX + "/" in name and crop_statement(name, sha) not in html_text:
+                out.append(VerifyLine(name, "NOT IN REPORT"))
+            elif CLIPS_SUFFIX + "/" in name and not re.search(
+                    re.escape(f"<code>{html_escape(name)}</code> (source frames ") + r"\d+-\d+"
+                    + re.escape(f") SHA-256 <code>{sha}</code>"), html_text):
                 out.append(VerifyLine(name, "NOT IN REPORT"))
     stated = set(_INGEST_HASH.findall(html_text or ""))
     sources = manifest.with_name(stem + SOURCES_SUFFIX)

@@ -53,6 +53,23 @@ class CaseFlow:
         st.setValue("report/redaction", mode)
         return mode
 
+    def report_clip_seconds(self, ask: bool, redaction: str) -> float | None:
+        """Seconds of footage before and after each hit exported as a clip (0: none; remembered;
+        None: cancelled). Clips are not redacted, so a redacted report gets none."""
+        st = QSettings()
+        try:
+            current = max(0.0, float(st.value("report/clip_seconds", 0) or 0))
+        except (TypeError, ValueError):
+            current = 0.0
+        if redaction != "none" or not ask:
+            return current if redaction == "none" else 0.0
+        value, ok = QInputDialog.getDouble(self, "Evidence report", "Clip of the footage around each hit, seconds "
+                                           "before and after (0 = no clips):", current, 0.0, 30.0, 1)
+        if not ok:
+            return None
+        st.setValue("report/clip_seconds", value)
+        return value
+
     def export_selected(self, path: str | None = None) -> None:
         hits = self.selected_hits() or self.results.hits[:20]
         if not hits or self.engine is None or self.last_result is None:
@@ -75,6 +92,9 @@ class CaseFlow:
         redaction = self.report_redaction(ask=interactive)
         if redaction is None:
             return
+        clip_seconds = self.report_clip_seconds(interactive, redaction)
+        if clip_seconds is None:
+            return
 
         def work(progress, cancel):
             from ..search.evidence import check_files, crop_hashes_of
@@ -86,7 +106,7 @@ class CaseFlow:
                               case_id=case_id, examiner=examiner, marks=dict(self.results.marks),
                               model_card=eng.model.meta.get("card"),
                               probe_hit=probe_hit if self.probe_code is not None else None,
-                              route=route, route_plan=route_plan, redaction=redaction,
+                              route=route, route_plan=route_plan, redaction=redaction, clip_seconds=clip_seconds,
                               probe_items=eng.gallery.items(probe_ids) if probe_ids else None)
             write_evidence(inp, out, replace=interactive)  # the save dialog asked before replacing a file
             return out, inp.mismatches

@@ -51,6 +51,8 @@ class ReportInput:
     probe_items: list | None = None  # ItemMeta of the confirmed hits of a "search with confirmed"
     redaction: str = "none"  # exported frames: "none", "others" (bystanders pixelated) or "outside" (ingest/redact.py)
     frames: dict | None = None  # item id -> (shown QImage, unredacted RGB24 SHA-256), made once per export
+    clip_seconds: float = 0.0  # > 0: a clip of the footage this long before and after each video hit
+    clips: dict | None = None  # item id -> ingest.clip.Clip, or a str saying why there is none
 
     prefix: str = "report"  # the report's path without suffix
 
@@ -156,6 +158,13 @@ def _check_html(inp: ReportInput, item_id: int) -> str:
         from ..search.evidence import crop_statement
 
         parts.append(crop_statement(f"{Path(copy).parent.name}/{Path(copy).name}", sha256_file(copy)))
+    clip = (inp.clips or {}).get(item_id)
+    if isinstance(clip, str):
+        parts.append(f"<b>clip:</b> none ({e(clip)})")
+    elif clip is not None:
+        from ..search.evidence import clip_statement
+
+        parts.append(clip_statement(f"{clip.path.parent.name}/{clip.path.name}", clip.sha256, clip.first, clip.last))
     return "<br>".join(parts) + "<br>"
 
 
@@ -329,10 +338,43 @@ def export_report(inp: ReportInput, html_path: str | Path, pdf_path: str | Path 
 
 def report_files(prefix: Path) -> list[Path]:
     """Every file or folder a report at ``prefix`` consists of."""
-    from ..search.evidence import CROPS_SUFFIX, MANIFEST_SUFFIX, ORIGINALS_SUFFIX, SOURCES_SUFFIX
+    from ..search.evidence import CLIPS_SUFFIX, CROPS_SUFFIX, MANIFEST_SUFFIX, ORIGINALS_SUFFIX, SOURCES_SUFFIX
 
     return [prefix.with_name(prefix.name + x) for x in (".html", ".pdf", MANIFEST_SUFFIX, SOURCES_SUFFIX,
-                                                          ORIGINALS_SUFFIX, CROPS_SUFFIX)]
+                                                          ORIGINALS_SUFFIX, CROPS_SUFFIX, CLIPS_SUFFIX)]
+
+
+CLIPS_NOT_REDACTED = ("clips cannot be redacted yet: export the clips without --redact, or the redacted report "
+                      "without clips")
+
+
+def write_hit_clips(prefix: Path, inp: ReportInput) -> dict:
+    """A clip of the footage around each video hit in ``PREFIX.clips/``: ``{item id: Clip or why not}``.
+
+    Clips are not redacted: a redacted report refuses them rather than show bystanders."""
+    import os
+
+    from ..common.errors import DeepSSHError
+    from ..ingest.clip import write_clip
+    from ..search.evidence import CLIPS_SUFFIX
+
+    if inp.redaction != "none":
+        raise DeepSSHError(CLIPS_NOT_REDACTED)
+    folder = prefix.with_name(prefix.name + CLIPS_SUFFIX)
+    out: dict = {}
+    for rh in inp.hits:
+        m = rh.meta
+        if m.frame is None or m.crop == m.source:
+            out[m.id] = "not cut from video"
+        elif not os.path.isfile(m.source):
+            out[m.id] = "the footage is not available here"
+        else:
+            try:
+                out[m.id] = write_clip(m.source, m.frame, folder / f"rank{rh.hit.rank:03d}_item{m.id}.avi",
+                                       inp.clip_seconds, inp.clip_seconds)
+            except ValueError as exc:
+                out[m.id] = str(exc)
+    return out
 
 
 def write_evidence(inp: ReportInput, out: str | Path, replace: bool = False) -> tuple[Path, Path, Path]:
@@ -349,6 +391,8 @@ def write_evidence(inp: ReportInput, out: str | Path, replace: bool = False) -> 
     from ..search.evidence import ORIGINALS_SUFFIX, copy_hit_crops, write_manifests
 
     prefix = Path(out).with_suffix("")
+    if inp.clip_seconds > 0 and inp.redaction != "none":  # refused before anything is written
+        raise DeepSSHError(CLIPS_NOT_REDACTED)
     if "\n" in prefix.name:
         raise ValueError("a report name cannot contain a line break")
     existing = [f for f in report_files(prefix) if f.exists()]
@@ -359,6 +403,8 @@ def write_evidence(inp: ReportInput, out: str | Path, replace: bool = False) -> 
         shutil.rmtree(f) if f.is_dir() else f.unlink()
     inp.prefix = str(prefix)
     inp.crop_copies = copy_hit_crops(prefix, [(rh.hit.rank, rh.meta) for rh in inp.hits])
+    if inp.clip_seconds > 0:
+        inp.clips = write_hit_clips(prefix, inp)
     html_path, pdf_path = prefix.with_name(prefix.name + ".html"), prefix.with_name(prefix.name + ".pdf")
     export_report(inp, html_path, pdf_path)
     extra = []
@@ -368,7 +414,8 @@ def write_evidence(inp: ReportInput, out: str | Path, replace: bool = False) -> 
         atomic_write_text(originals, "".join(f"{inp.frames[rh.meta.id][1]}  {original_frame_name(rh)}\n"
                                              for rh in inp.hits if rh.meta.id in inp.frames))
         extra.append(originals)
-    manifest, _ = write_manifests(prefix, [html_path, pdf_path, *inp.crop_copies.values(), *extra],
+    clips = [c.path for c in (inp.clips or {}).values() if not isinstance(c, str)]
+    manifest, _ = write_manifests(prefix, [html_path, pdf_path, *inp.crop_copies.values(), *clips, *extra],
                                   [rh.meta for rh in inp.hits])
     return html_path, pdf_path, manifest
 
@@ -408,7 +455,8 @@ def cli_export(args) -> tuple[Path, Path, Path, int, list[str]]:
                           eng.gallery.audit_head(), checks,
                           case_id=args.case_id or "", examiner=examiner,
                           model_card=eng.model.meta.get("card"), route=route,
-                          redaction=getattr(args, "redact", "none") or "none")
+                          redaction=getattr(args, "redact", "none") or "none",
+                          clip_seconds=float(getattr(args, "clip_seconds", 0) or 0))
         html_path, pdf_path, manifest = write_evidence(inp, args.out, replace=getattr(args, "replace", False))
     finally:
         eng.close()
