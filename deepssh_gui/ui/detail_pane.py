@@ -38,6 +38,7 @@ class DetailPane(QWidget):
     searchWithProbe = Signal(object)  # noqa: N815 - the ResultHit to use as probe
     markRequested = Signal(object, object)  # noqa: N815 - (ResultHit, "confirmed" / "rejected" / None)
     locateRequested = Signal(object)  # noqa: N815 - the ResultHit whose footage the examiner will point to
+    playRequested = Signal(object)  # noqa: N815 - the ResultHit whose footage around it should play
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -60,6 +61,9 @@ class DetailPane(QWidget):
         self.zoom_btn = QPushButton("Zoom frame…")
         self.zoom_btn.setEnabled(False)
         self.zoom_btn.clicked.connect(self.open_zoom)
+        self.play_btn = QPushButton("Play ±3 s…")
+        self.play_btn.setEnabled(False)
+        self.play_btn.clicked.connect(lambda: self.current and self.playRequested.emit(self.current))
         self.frame_image: QImage | None = None  # the full-resolution frame with its box
         self.probe_btn = QPushButton("Search with this as probe")
         self.probe_btn.setEnabled(False)
@@ -79,6 +83,7 @@ class DetailPane(QWidget):
         lay.addLayout(top)
         lay.addWidget(self.locate_btn)
         lay.addWidget(self.zoom_btn)
+        lay.addWidget(self.play_btn)
         lay.addWidget(self.probe_btn)
         marks = QHBoxLayout()
         marks.addWidget(self.confirm_btn)
@@ -104,6 +109,7 @@ class DetailPane(QWidget):
         self.current = None
         self.frame_image = None
         self.zoom_btn.setEnabled(False)
+        self.play_btn.setEnabled(False)
         self.locate_btn.setVisible(False)
         self.probe_btn.setEnabled(False)
         for b in (self.confirm_btn, self.reject_btn):
@@ -168,6 +174,7 @@ class DetailPane(QWidget):
             p.end()
         self.frame_image = img
         self.zoom_btn.setEnabled(True)
+        self.play_btn.setEnabled(True)
         self.frame.setPixmap(QPixmap.fromImage(img).scaled(QSize(360, 270), Qt.KeepAspectRatio,
                                                            Qt.SmoothTransformation))
 

@@ -114,6 +114,7 @@ class MainWindow(GalleryActions, SearchFlow, MarksFlow, CaseFlow, QMainWindow):
         self.detail.searchWithProbe.connect(self.search_with_hit)
         self.detail.markRequested.connect(self.set_mark)
         self.detail.locateRequested.connect(self.locate_footage)
+        self.detail.playRequested.connect(self.play_footage)
         self.timeline.hitClicked.connect(self.open_row)
         self.results.modelReset.connect(lambda: self.timeline.set_hits(self.results.hits, self.results.marks))
         self.results.dataChanged.connect(lambda *a: self.timeline.set_hits(self.results.hits, self.results.marks))

@@ -193,6 +193,30 @@ class SearchFlow:
 
             self.jobs.start("frame", work, lambda rgb: self.detail.show_frame(rgb, rh))
 
+    def play_footage(self, rh) -> None:
+        """Decode a few seconds around the hit in a job, then play them (ClipPlayer)."""
+        if self.engine is None or rh.meta.frame is None:
+            return
+        from ..search.evidence import find_source
+        from .clip_player import ClipPlayer, read_clip_frames
+
+        root, cache, folders = self.engine.gallery.root, self._source_cache, self.footage_folders()
+
+        def work(progress, cancel):
+            where = find_source(rh.meta.source, rh.meta.source_sha256, root, cache, folders)
+            return None if where is None else read_clip_frames(where, rh.meta.frame)
+
+        def done(got) -> None:
+            if got is None:
+                self.show_error(f"the footage {rh.meta.source} is missing or unreadable")
+                return
+            frames, first, fps = got
+            self.clip_player = ClipPlayer(frames, first, fps, rh.meta.frame,
+                                          f"{rh.meta.camera or ''} item {rh.meta.id}: frames around {rh.meta.frame}", self)
+            self.clip_player.show()
+
+        self.jobs.start("clip", work, done, self.show_error)
+
     def _label_for(self, term: str) -> str:
         if self.engine is None:
             return term
