@@ -21,6 +21,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from ..common.progress import TqdmProgress
 
     bar = TqdmProgress("bench", unit="step")
+    load_before = os.getloadavg()[0]
     if args.cluster or args.scheduler:
         from ..scale.backend import connect
         from ..scale.bench import run_cluster_bench
@@ -38,6 +39,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         res = run_bench(args.n, args.bits, args.queries, progress=bar, with_ivf=args.ivf or base is not None,
                         ivf_base=base)
         bar.close()
+    # idle and loaded runs are reported apart (docs/gallery.md): the 1-minute load average before and
+    # after says which this was (about 0 idle; about the core count or more while training holds them)
+    res["load_1min"] = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2),
+                        "cores": os.cpu_count()}
     if args.json:
         print(json.dumps(res, indent=1))
     else:

@@ -135,3 +135,19 @@ def test_a_search_returns_before_its_chain_record_is_written_and_close_writes_it
     res = eng.search(SearchRequest(attributes="personalMale"))
     eng.close()
     assert audit.read_chain_file(path)["last_id"] == res.audit_id
+
+
+def test_the_bench_reports_bytes_per_item_and_the_machine_load(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    r = subprocess.run([sys.executable, "-m", "deepssh_gui.cli", "bench", "--n", "3000", "--queries", "3", "--json"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)
+    # one logit byte per attribute: well under the 4 bytes a float took, for every item
+    assert 100 < res["sqlite_bytes_per_item"] < 400
+    assert set(res["load_1min"]) == {"before", "after", "cores"} and res["load_1min"]["before"] >= 0
