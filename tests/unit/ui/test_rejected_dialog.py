@@ -39,8 +39,10 @@ def test_gui_restores_a_rejected_crop_and_audits_it(qtbot, tmp_path, strict_mode
         assert dlg.list.count() == n_rejected and not dlg.list.item(0).icon().isNull()
         dlg.list.item(0).setSelected(True)
         dlg.restore_button.click()
-        qtbot.waitUntil(lambda: win.engine is not None and len(win.engine.gallery) == 1, timeout=30000)
+        # the job restores, then audits, then the gallery reopens: wait for the audit row
+        qtbot.waitUntil(lambda: win.engine is not None and any(
+            e["mode"] == "restore" for e in win.engine.gallery.audit_entries()), timeout=30000)
+        assert len(win.engine.gallery) == 1
         assert len(win.engine.gallery.rejected_crops()) == n_rejected - 1
-        assert [e["mode"] for e in win.engine.gallery.audit_entries()][-1] == "restore"
     finally:
         win.close()
