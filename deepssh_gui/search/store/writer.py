@@ -6,6 +6,7 @@ import contextlib
 import os
 import sqlite3
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +51,7 @@ class WriterRoom:
             f.close()
 
     def add_batch(self, items: list[NewItem], sources: list[tuple[str, str, str, str, str | None, int]],
-                  rejected: list[NewItem] = (), restored: list[str] = ()) -> None:
+                  rejected: Sequence[NewItem] = (), restored: Sequence[str] = ()) -> None:
         """Add items and mark sources ``(path, sha256, kind, status, detail, n_items)`` in ONE transaction.
 
         ``rejected`` crops (those the person filter kept out) are recorded in the same transaction,
