@@ -33,7 +33,7 @@ class ChainRecorder:
         self._cond = threading.Condition()
         self._pending: tuple[int, str] | None = None
         self._busy = False
-        self._error: OSError | None = None
+        self._error: Exception | None = None
         self._thread: threading.Thread | None = None
         ChainRecorder._live.add(self)
 
@@ -41,7 +41,7 @@ class ChainRecorder:
         with self._cond:
             self._raise_error()
             self._pending = (int(last_id), head)
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="deepssh-chain-record", daemon=True)
                 self._thread.start()
             self._cond.notify_all()
@@ -68,7 +68,7 @@ class ChainRecorder:
                 item, self._pending, self._busy = self._pending, None, True
             try:
                 audit.write_chain_file(self.root, *item)
-            except OSError as exc:
+            except Exception as exc:  # noqa: BLE001 - kept and raised by the next record or flush, never lost
                 with self._cond:
                     self._error = exc
             finally:
