@@ -71,7 +71,9 @@ def person_boxes(video: str, frame: int, history: int = 60) -> list[Box]:
     try:
         start = max(0, int(frame) - history)
         cap.set(cv2.CAP_PROP_POS_FRAMES, start)
-        motion = BackgroundDetector(min_height=20)  # far bystanders are small; a false box only costs a mosaic
+        # far bystanders are small, and a false box only costs a mosaic; whole blobs, not split into people:
+        # a group is covered however it is divided
+        motion = BackgroundDetector(min_height=20, split=False)
         img = None
         for _ in range(start, int(frame) + 1):
             ok, img = cap.read()
