@@ -151,7 +151,7 @@ class GalleryActions:
 
         job = self.jobs.start(title, work, lambda r: (dlg.close(), finished(r)),
                               lambda m: (dlg.close(), self.show_error(m)), prog)
-        job.cancelled.connect(lambda: (dlg.close(), self.statusBar().showMessage(cancelled_note, 8000)))
+        job.cancelled.connect(self.jobs.guarded(lambda: (dlg.close(), self.statusBar().showMessage(cancelled_note, 8000))))
         dlg.canceled.connect(job.cancel)
 
     def _build(self, title: str, fn, out: str | None = None) -> None:

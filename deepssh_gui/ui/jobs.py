@@ -69,12 +69,30 @@ class JobRunner(QObject):
         self.pool = QThreadPool()
         self.pool.setMaxThreadCount(max_threads)
         self.active: set[Job] = set()
+        self.closed = False
+
+    def close(self) -> None:
+        """Drop the results of jobs still running: their window is closing, and a callback into a
+        deleted window would raise in the event loop (seen under load, when a job outlives the wait)."""
+        self.closed = True
+        for job in list(self.active):
+            job.cancel()
+
+    def guarded(self, fn: Callable | None) -> Callable | None:
+        if fn is None:
+            return None
+
+        def call(*args) -> None:
+            if not self.closed:
+                fn(*args)
+        return call
 
     def start(self, name: str, fn: Callable[..., Any], on_success: Callable[[Any], None] | None = None,
               on_error: Callable[[str], None] | None = None,
               on_progress: Callable[[int, int, str], None] | None = None) -> Job:
         """Run ``fn(progress=..., cancel=...)`` in the background."""
         job = Job(name)
+        on_success, on_error, on_progress = map(self.guarded, (on_success, on_error, on_progress))
         if on_success:
             job.succeeded.connect(on_success)
         if on_error:

@@ -151,8 +151,7 @@ class MainWindow(GalleryActions, SearchFlow, MarksFlow, CaseFlow, QMainWindow):
 
     def closeEvent(self, e) -> None:  # noqa: N802 - Qt API
         QSettings().setValue("window/geometry", self.saveGeometry())
-        for j in list(self.jobs.active):
-            j.cancel()
+        self.jobs.close()  # cancels the running jobs; results arriving after this are dropped
         self.jobs.wait(5000)
         if self.engine is not None:
             self.engine.close()
