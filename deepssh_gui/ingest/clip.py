@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from ..common.imageio import import_cv2
 from ..search.gallery import sha256_file
@@ -25,6 +26,24 @@ class Clip:
     sha256: str
 
 
+def clip_frames(cap, frame: int, before: float, after: float) -> tuple[float, int, Iterator]:
+    """``(fps, first frame, BGR frames)`` of an open ``cv2.VideoCapture`` from ``before`` seconds
+    before ``frame`` to ``after`` seconds after it (fewer where the video ends)."""
+    cv2 = import_cv2()
+    fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
+    first = max(0, int(frame - round(before * fps)))
+    last = int(frame + round(after * fps))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, first)
+
+    def frames():
+        for _ in range(first, last + 1):
+            ok, img = cap.read()
+            if not ok:
+                return
+            yield img
+    return float(fps), first, frames()
+
+
 def write_clip(video: str, frame: int, out: str | os.PathLike, before: float = 3.0, after: float = 3.0) -> Clip:
     """Write frames ``frame - before * fps`` to ``frame + after * fps`` of ``video`` to ``out``
     (written under a temporary name, then renamed). ValueError when the video cannot be read there."""
@@ -36,15 +55,9 @@ def write_clip(video: str, frame: int, out: str | os.PathLike, before: float = 3
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.avi")
     writer = None
     try:
-        fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
-        first = max(0, int(frame - round(before * fps)))
-        last = int(frame + round(after * fps))
-        cap.set(cv2.CAP_PROP_POS_FRAMES, first)
+        fps, first, frames = clip_frames(cap, frame, before, after)
         n = 0
-        for _ in range(first, last + 1):
-            ok, img = cap.read()
-            if not ok:
-                break
+        for img in frames:
             if writer is None:
                 out.parent.mkdir(parents=True, exist_ok=True)
                 h, w = img.shape[:2]
@@ -54,7 +67,7 @@ def write_clip(video: str, frame: int, out: str | os.PathLike, before: float = 3
             writer.write(img)
             n += 1
         if writer is None:
-            raise ValueError(f"{video!r} has no frames at {first}-{last}")
+            raise ValueError(f"{video!r} has no frames from {first}")
         writer.release()
         writer = None
         with open(tmp, "rb") as f:

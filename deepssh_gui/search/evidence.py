@@ -7,6 +7,7 @@ changed or missing file is never reported as if it were the original.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 from dataclasses import dataclass
@@ -133,15 +134,11 @@ def _parse_sum_line(line: str) -> tuple[str, str] | None:
 
 def crop_statement(name: str, sha: str) -> str:
     """The report's HTML line binding a crop copy's name to its SHA-256 (what ``verify`` looks for)."""
-    import html
-
     return f"<b>crop copy:</b> <code>{html.escape(name)}</code> SHA-256 <code>{sha}</code>"
 
 
 def clip_statement(name: str, sha: str, first: int, last: int) -> str:
     """The report's HTML line binding a clip's name and frame range to its SHA-256 (checked by ``verify``)."""
-    import html
-
     return f"<b>clip:</b> <code>{html.escape(name)}</code> (source frames {first}-{last}) SHA-256 <code>{sha}</code>"
 
 
@@ -213,12 +210,6 @@ def find_manifest(report: str | os.PathLike) -> Path:
     return p.with_name(p.name + MANIFEST_SUFFIX)
 
 
-def html_escape(text: str) -> str:
-    import html
-
-    return html.escape(text)
-
-
 _INGEST_HASH = re.compile(r"SHA-256 at ingest:</b> <code>([0-9a-f]{64})</code>")
 
 
@@ -272,7 +263,7 @@ def verify_report(report: str | os.PathLike) -> list[VerifyLine]:
             if CROPS_SUFFIX + "/" in name and crop_statement(name, sha) not in html_text:
                 out.append(VerifyLine(name, "NOT IN REPORT"))
             elif CLIPS_SUFFIX + "/" in name and not re.search(
-                    re.escape(f"<code>{html_escape(name)}</code> (source frames ") + r"\d+-\d+"
+                    re.escape(f"<code>{html.escape(name)}</code> (source frames ") + r"\d+-\d+"
                     + re.escape(f") SHA-256 <code>{sha}</code>"), html_text):
                 out.append(VerifyLine(name, "NOT IN REPORT"))
     stated = set(_INGEST_HASH.findall(html_text or ""))

@@ -13,23 +13,16 @@ def read_clip_frames(video: str, frame: int, seconds: float = 3.0) -> tuple[list
     """``(frames, first frame number, fps)``: RGB QImages of ``video`` from ``seconds`` before ``frame``
     to ``seconds`` after it. Runs in a worker thread (QImage, unlike QPixmap, may be made there)."""
     from ..common.imageio import import_cv2
+    from ..ingest.clip import clip_frames
     from .detail_pane import numpy_to_qimage
 
-    cv2 = import_cv2()
-    cap = cv2.VideoCapture(video)
+    cap = import_cv2().VideoCapture(video)
     try:
-        fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
-        first = max(0, int(frame - round(seconds * fps)))
-        cap.set(cv2.CAP_PROP_POS_FRAMES, first)
-        out = []
-        for _ in range(first, int(frame + round(seconds * fps)) + 1):
-            ok, img = cap.read()
-            if not ok:
-                break
-            out.append(numpy_to_qimage(img[:, :, ::-1]))
+        fps, first, frames = clip_frames(cap, frame, seconds, seconds)
+        out = [numpy_to_qimage(img[:, :, ::-1]) for img in frames]
     finally:
         cap.release()
-    return out, first, float(fps)
+    return out, first, fps
 
 
 class ClipPlayer(QDialog):
