@@ -14,6 +14,7 @@ time, so such a rewrite is provable against any report issued before it.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import hashlib
 import json
@@ -43,6 +44,9 @@ def row_hash(prev_hash: str, row: dict) -> str:
     return hashlib.sha256((prev_hash + "\n" + canon).encode("utf-8")).hexdigest()
 
 
+# once per process: the password-database lookup cost about 0.1 ms on every search (issue #24),
+# and neither the OS user nor the host name of a running process changes
+@functools.lru_cache(maxsize=1)
 def current_examiner() -> str:
     try:
         return getpass.getuser()
@@ -50,6 +54,7 @@ def current_examiner() -> str:
         return "unknown"
 
 
+@functools.lru_cache(maxsize=1)
 def current_host() -> str:
     return socket.gethostname()
 

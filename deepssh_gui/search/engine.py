@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -128,11 +129,17 @@ class SearchEngine:
         if probe is None and not query:
             raise DeepSSHError("give attributes, a probe image, or both")
         hits, n_searched, rank, notes = self.rank_hits(req, probe, query)
-        out = self.result_hits(hits)
         mode = "hybrid" if probe is not None and query else "photo" if probe is not None else "attributes"
-        res = SearchResult(out, query, probe_sha, time.perf_counter() - t0, n_searched,
+        res = SearchResult([], query, probe_sha, 0.0, n_searched,
                            masked_bits(query, self.gallery.layout.bits_per_attr), mode, notes, rank=rank)
-        self._audit(req, res)
+        # the record needs only the ranked ids: it is committed (and synced) on the audit thread
+        # while the hits' metadata is read here, and nothing is returned before it is on disk
+        pending = start_audit(self.gallery, self.model.hash, req, res, [h.index for h in hits])
+        try:
+            res.hits = self.result_hits(hits)
+        finally:
+            finish_audit(self.gallery, pending, res)
+        res.seconds = time.perf_counter() - t0
         return res
 
     def rank_hits(self, req: SearchRequest, probe: np.ndarray | None, query: AttributeQuery
@@ -195,9 +202,6 @@ class SearchEngine:
                            "ranked by masked Hamming distance (many ties); `deepssh gallery reencode GALLERY` "
                            "adds them"]
 
-    def _audit(self, req: SearchRequest, res: SearchResult) -> None:
-        audit_search(self.gallery, self.model.hash, req, res)
-
     def record_mark(self, item_id: int, mark: str, examiner: str | None = None) -> int | None:
         """Write an examiner's confirm / reject / clear of a hit into the audit log."""
         return audit_mark(self.gallery, self.model.hash, item_id, mark, examiner)
@@ -236,9 +240,13 @@ def audit_search(gallery: Gallery, model_hash: str, req: SearchRequest, res: Sea
     """Every search is recorded before its results are returned: in the gallery's chained
     log, or for a read-only gallery in the user's own chained log (and the result says so).
     A search whose record cannot be written fails."""
-    from . import audit
-    from .gallery import GalleryError
+    finish_audit(gallery, start_audit(gallery, model_hash, req, res, [h.hit.index for h in res.hits], gallery_state),
+                 res)
 
+
+def start_audit(gallery: Gallery, model_hash: str, req: SearchRequest, res: SearchResult, result_ids: list[int],
+                gallery_state: str | None = None) -> "Future[int | None]":
+    """Start writing the audit row of ``res`` (its hits: ``result_ids``); :func:`finish_audit` waits for it."""
     filters = json.dumps({k: v for k, v in (("camera", req.camera), ("from", req.t_from), ("to", req.t_to),
                                             ("top", req.top), ("alpha", req.alpha if res.mode == "hybrid" else None),
                                             ("rank", res.rank if res.query else None),
@@ -249,10 +257,17 @@ def audit_search(gallery: Gallery, model_hash: str, req: SearchRequest, res: Sea
         probe = "code:" + np.asarray(req.probe_code, np.uint8).tobytes().hex()
     if probe is None and req.probe_codes is not None:
         probe = "codes:" + ",".join(c.tobytes().hex() for c in np.asarray(req.probe_codes, np.uint8))
+    return gallery.append_audit_async(req.origin, res.mode, res.query.text, probe, filters, model_hash, result_ids,
+                                      examiner=req.examiner, gallery_state=gallery_state)
+
+
+def finish_audit(gallery: Gallery, pending: "Future[int | None]", res: SearchResult) -> None:
+    """Wait for the audit row started by :func:`start_audit`; DeepSSHError (no results) if it failed."""
+    from . import audit
+    from .gallery import GalleryError
+
     try:
-        res.audit_id = gallery.append_audit(req.origin, res.mode, res.query.text, probe, filters, model_hash,
-                                            [h.hit.index for h in res.hits], examiner=req.examiner,
-                                            gallery_state=gallery_state)
+        res.audit_id = pending.result()
     except (GalleryError, OSError) as exc:
         raise DeepSSHError(f"the search was not run to the end: its audit record could not be written ({exc}); "
                            f"no results are returned") from None

@@ -68,8 +68,10 @@ class Gallery(PathsRoom, MetadataRoom, WriterRoom, DerivedRoom, AuditRoom, Rejec
         self.root = root
         self.conn = conn
         # one audit append at a time per gallery object: two GUI jobs (two marks in quick succession)
-        # share this connection, and a second BEGIN inside the first transaction would fail
+        # share the audit connection, and a second BEGIN inside the first transaction would fail
         self._audit_lock = threading.Lock()
+        self._audit_conn: sqlite3.Connection | None = None  # see AuditRoom._audit_writer
+        self._audit_pool = None  # the audit thread, started by the first append_audit_async
         self._chain = ChainRecorder(root)
         self.info = info
         self.read_only = read_only
@@ -193,6 +195,7 @@ class Gallery(PathsRoom, MetadataRoom, WriterRoom, DerivedRoom, AuditRoom, Rejec
         return g
 
     def close(self) -> None:
+        self._close_audit()
         try:
             self._chain.flush()
         except GalleryError as exc:  # the audit rows are in the database; only the record beside it is behind
@@ -206,6 +209,9 @@ class Gallery(PathsRoom, MetadataRoom, WriterRoom, DerivedRoom, AuditRoom, Rejec
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def _open_writer(self) -> sqlite3.Connection:
+        return _connect(self.root / DB_NAME, read_only=False)[0]
 
     def _ivf_default(self, n: int) -> bool:
         # read here, at call time: IVF_THRESHOLD is this module's setting (tests lower it)

@@ -8,6 +8,7 @@ import sqlite3
 import threading
 import time
 import weakref
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from ... import __version__
@@ -100,30 +101,70 @@ class AuditRoom:
         processes appending at once cannot fork the chain. A read-only gallery cannot hold the
         row: it goes to the user's own log (:func:`audit.user_log_path`) and None is returned.
         """
-        row = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "origin": origin, "mode": mode, "query": query,
-               "probe_sha256": probe_sha256, "filters": filters, "model_hash": model_hash,
-               "gallery_state": gallery_state or self.state(), "result_ids": json.dumps([int(i) for i in result_ids]),
-               "examiner": examiner or audit.current_examiner(), "host": audit.current_host(),
-               "tool_version": __version__}
+        return self._write_row(self._audit_row(origin, mode, query, probe_sha256, filters, model_hash, result_ids,
+                                               examiner, gallery_state))
+
+    def append_audit_async(self, origin: str, mode: str, query: str, probe_sha256: str | None, filters: str,
+                           model_hash: str, result_ids: list[int], examiner: str | None = None,
+                           gallery_state: str | None = None) -> "Future[int | None]":
+        """:meth:`append_audit` on the gallery's audit thread: ``.result()`` is the entry id, or
+        raises what the append raised.
+
+        The row is committed (and synced) on its own connection, so a search reads its hits'
+        metadata while its record goes to disk; the search returns only after ``.result()``.
+        """
+        row = self._audit_row(origin, mode, query, probe_sha256, filters, model_hash, result_ids, examiner,
+                              gallery_state)
+        with self._audit_lock:
+            if self._audit_pool is None:
+                self._audit_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="deepssh-audit")
+            return self._audit_pool.submit(self._write_row, row)
+
+    def _audit_row(self, origin: str, mode: str, query: str, probe_sha256: str | None, filters: str,
+                   model_hash: str, result_ids: list[int], examiner: str | None, gallery_state: str | None) -> dict:
+        return {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "origin": origin, "mode": mode, "query": query,
+                "probe_sha256": probe_sha256, "filters": filters, "model_hash": model_hash,
+                "gallery_state": gallery_state or self.state(), "result_ids": json.dumps([int(i) for i in result_ids]),
+                "examiner": examiner or audit.current_examiner(), "host": audit.current_host(),
+                "tool_version": __version__}
+
+    def _write_row(self, row: dict) -> int | None:
         if self.read_only:
             audit.append_user_log(audit.user_log_path(self.info), row, audit.genesis(self.info))
             return None
         with self._audit_lock:
             return self._append_row(row)
 
+    def _audit_writer(self) -> sqlite3.Connection:
+        """The connection audit rows are written on (opened on first use), apart from ``conn`` so
+        that a row can be committed on the audit thread while ``conn`` reads."""
+        if self._audit_conn is None:
+            self._audit_conn = self._open_writer()
+        return self._audit_conn
+
+    def _close_audit(self) -> None:
+        """Finish pending appends, then close the audit connection (the gallery is closing)."""
+        pool, self._audit_pool = self._audit_pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+        if self._audit_conn is not None:
+            self._audit_conn.close()
+            self._audit_conn = None
+
     def _append_row(self, row: dict) -> int:
+        conn = self._audit_writer()
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                self._check_chain_record()
-                prev = self.audit_head() or audit.genesis(self.info)
+                self._check_chain_record(conn)
+                prev = self._head(conn) or audit.genesis(self.info)
                 cols = audit.CONTENT + ("prev_hash", "row_hash")
                 head = audit.row_hash(prev, row)
-                cur = self.conn.execute(f"INSERT INTO audit ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})",
-                                        [row[k] for k in audit.CONTENT] + [prev, head])
-                self.conn.commit()
+                cur = conn.execute(f"INSERT INTO audit ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})",
+                                   [row[k] for k in audit.CONTENT] + [prev, head])
+                conn.commit()
             except BaseException:
-                self.conn.rollback()
+                conn.rollback()
                 raise
             # after the commit, in the background (ChainRecorder): a crash in between leaves an older
             # record, which still verifies
@@ -132,13 +173,13 @@ class AuditRoom:
         except sqlite3.Error as exc:
             raise GalleryError(f"could not append to the audit log of {str(self.root)!r}: {exc}") from None
 
-    def _check_chain_record(self) -> None:
+    def _check_chain_record(self, conn: sqlite3.Connection) -> None:
         """Refuse to extend a log whose newest recorded entry (``audit.chain``) is gone or changed:
         appending would hide the truncation behind a fresh record."""
         rec = audit.read_chain_file(self.root)
         if rec is None:
             return
-        row = None if rec.get("damaged") else self.conn.execute(
+        row = None if rec.get("damaged") else conn.execute(
             "SELECT row_hash FROM audit WHERE id = ?", (rec["last_id"],)).fetchone()
         if row is None or row[0] != rec["head"]:
             raise GalleryError(f"the audit log of {str(self.root)!r} no longer holds the entry its chain record "
@@ -165,6 +206,10 @@ class AuditRoom:
 
     def audit_head(self) -> str | None:
         """The newest link of the audit chain (printed in every evidence report)."""
-        row = self.conn.execute("SELECT row_hash FROM audit WHERE row_hash IS NOT NULL ORDER BY id DESC LIMIT 1"
-                                ).fetchone()
+        return self._head(self.conn)
+
+    @staticmethod
+    def _head(conn: sqlite3.Connection) -> str | None:
+        row = conn.execute("SELECT row_hash FROM audit WHERE row_hash IS NOT NULL ORDER BY id DESC LIMIT 1"
+                           ).fetchone()
         return row[0] if row else None

@@ -401,6 +401,21 @@ def test_writable_galleries_log_ahead_and_sync_every_commit(small_gallery):
     with Gallery.open(path) as g:
         assert g.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert g.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL: an audit row is on disk on return
+        g.append_audit("test", "photo", "", None, "{}", g.info["model_hash"], [1])
+        # audit rows are committed on their own connection: it must sync as well
+        assert g._audit_conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+
+
+def test_an_append_started_on_the_audit_thread_is_on_disk_once_the_gallery_closes(small_gallery):
+    _, path = small_gallery
+    with Gallery.open(path) as g:
+        pending = [g.append_audit_async("test", "photo", f"q{i}", None, "{}", g.info["model_hash"], [i])
+                   for i in range(5)]
+    with Gallery.open(path, read_only=True) as g:
+        rows = g.audit_entries()
+        assert [r["query"] for r in rows] == [f"q{i}" for i in range(5)]
+        assert [p.result() for p in pending] == [r["id"] for r in rows]
+        assert g.verify_audit().ok
 
 
 def test_a_logged_ahead_gallery_opens_read_only_without_its_shared_memory_file(small_gallery, monkeypatch):
