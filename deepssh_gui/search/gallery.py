@@ -45,8 +45,9 @@ from .store.metadata import MetadataRoom
 from .store.paths import PathsRoom
 from .store.rejected import RejectedRoom
 from .store.tables import (_SCHEMA_SQL, CODES_NAME, DB_NAME, GALLERY_FORMAT_VERSION, INDEX_NAME, IVF_NPROBE,
-                           LOCK_NAME, LOGITS_NAME, PROBABILITY_KINDS, READABLE_FORMAT_VERSIONS, SEGMENTS_NAME, GalleryError, ItemMeta,
-                           NewItem, RejectedCrop, derived_digest, sha256_file)
+                           LOCK_NAME, LOGITS_NAME, PROBABILITY_KINDS, READABLE_FORMAT_VERSIONS, SCHEMA_COMMON_SQL,
+                           SEGMENTS_NAME, GalleryError, ItemMeta, NewItem, RejectedCrop, derived_digest, items_sql,
+                           sha256_file)
 from .store.writer import WriterRoom
 
 __all__ = ["Gallery", "GalleryError", "ItemMeta", "NewItem", "RejectedCrop", "sha256_file", "derived_digest", "build_binary_index",
@@ -67,6 +68,10 @@ class Gallery(PathsRoom, MetadataRoom, WriterRoom, DerivedRoom, AuditRoom, Rejec
     def __init__(self, root: Path, conn: sqlite3.Connection, info: dict, read_only: bool) -> None:
         self.root = root
         self.conn = conn
+        # where ids, codes, probabilities and filter columns are read: the table under the items view of a
+        # version-3 gallery (the view's join would cost every row a lookup), else the items table
+        row = conn.execute("SELECT type FROM sqlite_master WHERE name = 'items'").fetchone()
+        self.item_rows = "item_rows" if row is not None and row[0] == "view" else "items"
         # one audit append at a time per gallery object: two GUI jobs (two marks in quick succession)
         # share the audit connection, and a second BEGIN inside the first transaction would fail
         self._audit_lock = threading.Lock()
@@ -158,7 +163,8 @@ class Gallery(PathsRoom, MetadataRoom, WriterRoom, DerivedRoom, AuditRoom, Rejec
                     conn.execute("SELECT 1 FROM audit LIMIT 1").fetchone()
                 repaired = [t for t in audit.TRIGGERS if t not in present] if has_rows else []
                 with conn:
-                    conn.executescript(_SCHEMA_SQL)  # adds tables/triggers that newer versions introduced
+                    # adds tables/triggers that newer versions introduced (items keep their layout)
+                    conn.executescript(SCHEMA_COMMON_SQL + items_sql(conn))
                     cols = {r[1] for r in conn.execute("PRAGMA table_info(audit)")}
                     for c in audit.NEW_COLUMNS:
                         if c not in cols:

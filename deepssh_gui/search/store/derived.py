@@ -48,7 +48,7 @@ class DerivedRoom:
 
     def _read_codes(self) -> np.ndarray:
         n = len(self)
-        buf = b"".join(r[0] for r in self.conn.execute("SELECT code FROM items ORDER BY id"))
+        buf = b"".join(r[0] for r in self.conn.execute(f"SELECT code FROM {self.item_rows} ORDER BY id"))
         return np.frombuffer(buf, dtype=np.uint8).reshape(n, self.layout.nbytes).copy()
 
     def _write_derived(self, codes: np.ndarray, ivf: bool | None = None) -> None:
@@ -169,7 +169,7 @@ class DerivedRoom:
         from ...model.calibration import logit_columns_from_blobs
 
         n, a = len(self), self.layout.n_attrs
-        blobs = [r[0] for r in self.conn.execute("SELECT attr_scores FROM items ORDER BY id")]
+        blobs = [r[0] for r in self.conn.execute(f"SELECT attr_scores FROM {self.item_rows} ORDER BY id")]
         try:
             if len(blobs) != n:  # ids are dense: fewer rows than MAX(id) + 1 is a deleted row
                 raise ValueError(f"it holds {len(blobs)} item rows for {n} ids")

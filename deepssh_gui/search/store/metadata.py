@@ -17,7 +17,7 @@ class MetadataRoom:
     def __len__(self) -> int:
         # ids are dense (0..N-1, assigned in add_batch), so MAX(id) is the count; unlike
         # COUNT(*) it is one B-tree lookup, which matters for the per-search audit entry
-        return int(self.conn.execute("SELECT COALESCE(MAX(id) + 1, 0) FROM items").fetchone()[0])
+        return int(self.conn.execute(f"SELECT COALESCE(MAX(id) + 1, 0) FROM {self.item_rows}").fetchone()[0])
 
     def source_status(self, path: str) -> str | None:
         row = self.conn.execute("SELECT status FROM sources WHERE path = ?", (path,)).fetchone()
@@ -74,7 +74,7 @@ class MetadataRoom:
         if not ids:
             return np.zeros((0, width), dtype)
         rows = dict(self.conn.execute(
-            f"SELECT id, {column} FROM items WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall())
+            f"SELECT id, {column} FROM {self.item_rows} WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall())
         return np.stack([np.frombuffer(rows[i], dtype=dtype) for i in ids])
 
     def codes_of(self, ids) -> np.ndarray:
@@ -88,7 +88,7 @@ class MetadataRoom:
         if not ids:
             return np.zeros((0, self.layout.n_attrs), np.float32)
         rows = dict(self.conn.execute(
-            f"SELECT id, attr_scores FROM items WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall())
+            f"SELECT id, attr_scores FROM {self.item_rows} WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall())
         try:
             return scores_from_blobs([rows[i] for i in ids], self.layout.n_attrs)
         except ValueError as exc:
@@ -109,7 +109,7 @@ class MetadataRoom:
             args.append(t_to)
         if not where:
             return None
-        cur = self.conn.execute(f"SELECT id FROM items WHERE {' AND '.join(where)} ORDER BY id", args)
+        cur = self.conn.execute(f"SELECT id FROM {self.item_rows} WHERE {' AND '.join(where)} ORDER BY id", args)
         return np.fromiter((r[0] for r in cur), dtype=np.int64)
 
     def content_digest(self) -> str:
@@ -125,4 +125,4 @@ class MetadataRoom:
             "SELECT id FROM items WHERE source = ? AND track = ? ORDER BY id", (self.rel(source), track))]
 
     def cameras(self) -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT DISTINCT camera FROM items WHERE camera IS NOT NULL ORDER BY 1")]
+        return [r[0] for r in self.conn.execute(f"SELECT DISTINCT camera FROM {self.item_rows} WHERE camera IS NOT NULL ORDER BY 1")]

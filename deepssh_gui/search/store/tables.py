@@ -15,8 +15,10 @@ from ...common.errors import DeepSSHError
 # 2 (issue #24): probability rows hold one logit byte per attribute, not float32. A version-1
 # gallery is read as it is and becomes version 2 with its first compact row, so that an older
 # DeepSSH refuses it by its version instead of misreading the rows.
-GALLERY_FORMAT_VERSION = 2
-READABLE_FORMAT_VERSIONS = ("1", "2")
+# 3 (issue #24): items name their source by id (ITEMS_VIEW_SQL). Galleries of versions 1 and 2
+# keep their items table (ITEMS_TABLE_SQL) and are read and written as they are.
+GALLERY_FORMAT_VERSION = 3
+READABLE_FORMAT_VERSIONS = ("1", "2", "3")
 IVF_NPROBE = 128  # recall@20 0.995 on clustered codes at 5M; 32 gave 0.845 (docs/gallery.md, "IVF for huge galleries")
 CODES_NAME = "codes.npy"
 DB_NAME = "gallery.sqlite"
@@ -31,23 +33,8 @@ LOCK_NAME = "gallery.lock"
 # galleries built before this version, which lack the key) "bits": scores read from the code.
 PROBABILITY_KINDS = ("calibrated", "uncalibrated")
 
-_SCHEMA_SQL = """
+SCHEMA_COMMON_SQL = """
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS items (
-    id INTEGER PRIMARY KEY,            -- 0-based row in the index
-    crop TEXT NOT NULL,                -- image file of the crop
-    thumb TEXT,                        -- thumbnail, relative to the gallery
-    source TEXT NOT NULL,              -- image or video the crop came from
-    source_sha256 TEXT NOT NULL,
-    camera TEXT, frame INTEGER, timestamp REAL,
-    x INTEGER, y INTEGER, w INTEGER, h INTEGER,
-    track INTEGER, identity TEXT,
-    code BLOB NOT NULL,                -- uint8 (nbits // 8,)
-    attr_scores BLOB NOT NULL          -- uint8 (A,) logit bytes (model/calibration.py); float32 (A,) before issue #24
-);
-CREATE INDEX IF NOT EXISTS items_camera ON items(camera);
-CREATE INDEX IF NOT EXISTS items_time ON items(timestamp);
-CREATE INDEX IF NOT EXISTS items_track ON items(source, track);
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     time TEXT NOT NULL, origin TEXT NOT NULL, mode TEXT NOT NULL, query TEXT NOT NULL,
@@ -76,6 +63,86 @@ CREATE TABLE IF NOT EXISTS sources (
     detail TEXT, n_items INTEGER, added REAL
 );
 """
+
+
+# Items of format versions 1 and 2: one table, each row naming its source's path and SHA-256.
+ITEMS_TABLE_SQL = """
+CREATE TABLE IF NOT EXISTS items (
+    id INTEGER PRIMARY KEY,            -- 0-based row in the index
+    crop TEXT NOT NULL,                -- image file of the crop
+    thumb TEXT,                        -- thumbnail, relative to the gallery
+    source TEXT NOT NULL,              -- image or video the crop came from
+    source_sha256 TEXT NOT NULL,
+    camera TEXT, frame INTEGER, timestamp REAL,
+    x INTEGER, y INTEGER, w INTEGER, h INTEGER,
+    track INTEGER, identity TEXT,
+    code BLOB NOT NULL,                -- uint8 (nbits // 8,)
+    attr_scores BLOB NOT NULL          -- uint8 (A,) logit bytes (model/calibration.py); float32 (A,) before issue #24
+);
+CREATE INDEX IF NOT EXISTS items_camera ON items(camera);
+CREATE INDEX IF NOT EXISTS items_time ON items(timestamp);
+CREATE INDEX IF NOT EXISTS items_track ON items(source, track);
+"""
+
+# Items of format version 3 (issue #24: 306 -> under 200 bytes per item at 10^6): each row names its
+# source by a small id (``item_sources``: one row per source file and content), and a crop that is
+# its own source (a folder gallery) stores no second copy of the path. ``items`` is a view with the
+# columns of the older table, so every reader, and every writer through the triggers, is unchanged.
+ITEMS_VIEW_SQL = """
+CREATE TABLE IF NOT EXISTS item_sources (
+    id INTEGER PRIMARY KEY, path TEXT NOT NULL, sha256 TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS item_sources_path ON item_sources(path);
+CREATE TABLE IF NOT EXISTS item_rows (
+    id INTEGER PRIMARY KEY,            -- 0-based row in the index
+    crop TEXT,                         -- image file of the crop; NULL: the source itself
+    thumb TEXT,                        -- thumbnail, relative to the gallery
+    source_id INTEGER NOT NULL,        -- item_sources.id: image or video the crop came from
+    camera TEXT, frame INTEGER, timestamp REAL,
+    x INTEGER, y INTEGER, w INTEGER, h INTEGER,
+    track INTEGER, identity TEXT,
+    code BLOB NOT NULL,                -- uint8 (nbits // 8,)
+    attr_scores BLOB NOT NULL          -- uint8 (A,) logit bytes (model/calibration.py)
+);
+CREATE INDEX IF NOT EXISTS item_rows_camera ON item_rows(camera);
+CREATE INDEX IF NOT EXISTS item_rows_time ON item_rows(timestamp);
+CREATE INDEX IF NOT EXISTS item_rows_track ON item_rows(source_id, track);
+CREATE VIEW IF NOT EXISTS items AS
+    SELECT r.id AS id, COALESCE(r.crop, s.path) AS crop, r.thumb AS thumb, s.path AS source,
+           s.sha256 AS source_sha256, r.camera AS camera, r.frame AS frame, r.timestamp AS timestamp,
+           r.x AS x, r.y AS y, r.w AS w, r.h AS h, r.track AS track, r.identity AS identity,
+           r.code AS code, r.attr_scores AS attr_scores
+    FROM item_rows r JOIN item_sources s ON s.id = r.source_id;
+CREATE TRIGGER IF NOT EXISTS items_insert INSTEAD OF INSERT ON items BEGIN
+    INSERT INTO item_sources (path, sha256) SELECT NEW.source, NEW.source_sha256 WHERE NOT EXISTS
+        (SELECT 1 FROM item_sources WHERE path = NEW.source AND sha256 = NEW.source_sha256);
+    INSERT INTO item_rows VALUES (NEW.id, NULLIF(NEW.crop, NEW.source), NEW.thumb,
+        (SELECT id FROM item_sources WHERE path = NEW.source AND sha256 = NEW.source_sha256),
+        NEW.camera, NEW.frame, NEW.timestamp, NEW.x, NEW.y, NEW.w, NEW.h, NEW.track, NEW.identity,
+        NEW.code, NEW.attr_scores);
+END;
+CREATE TRIGGER IF NOT EXISTS items_update INSTEAD OF UPDATE ON items BEGIN
+    INSERT INTO item_sources (path, sha256) SELECT NEW.source, NEW.source_sha256 WHERE NOT EXISTS
+        (SELECT 1 FROM item_sources WHERE path = NEW.source AND sha256 = NEW.source_sha256);
+    UPDATE item_rows SET id = NEW.id, crop = NULLIF(NEW.crop, NEW.source), thumb = NEW.thumb,
+        source_id = (SELECT id FROM item_sources WHERE path = NEW.source AND sha256 = NEW.source_sha256),
+        camera = NEW.camera, frame = NEW.frame, timestamp = NEW.timestamp, x = NEW.x, y = NEW.y, w = NEW.w,
+        h = NEW.h, track = NEW.track, identity = NEW.identity, code = NEW.code, attr_scores = NEW.attr_scores
+        WHERE id = OLD.id;
+END;
+CREATE TRIGGER IF NOT EXISTS items_delete INSTEAD OF DELETE ON items BEGIN
+    DELETE FROM item_rows WHERE id = OLD.id;
+END;
+"""
+
+# a new gallery's database
+_SCHEMA_SQL = SCHEMA_COMMON_SQL + ITEMS_VIEW_SQL
+
+
+def items_sql(conn: sqlite3.Connection) -> str:
+    """The items part of the schema that this database already has (a view since version 3)."""
+    row = conn.execute("SELECT type FROM sqlite_master WHERE name = 'items'").fetchone()
+    return ITEMS_TABLE_SQL if row is not None and row[0] == "table" else ITEMS_VIEW_SQL
 
 
 class GalleryError(DeepSSHError):

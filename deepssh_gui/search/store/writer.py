@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ...model.calibration import probability_bytes
-from .tables import GALLERY_FORMAT_VERSION, LOCK_NAME, GalleryError, NewItem, is_disk_full
+from .tables import LOCK_NAME, GalleryError, NewItem, is_disk_full
 
 
 class WriterRoom:
@@ -119,11 +119,11 @@ class WriterRoom:
         self._generation = self.generation()
 
     def upgrade_format(self) -> None:
-        """Inside a write transaction that stores compact probability rows: mark the gallery as
-        format version 2 (a no-op when it is already)."""
-        self.conn.execute("UPDATE info SET value = ? WHERE key = 'format_version' AND value = '1'",
-                          (str(GALLERY_FORMAT_VERSION),))
-        self.info["format_version"] = str(GALLERY_FORMAT_VERSION)
+        """Inside a write transaction that stores compact probability rows: mark a version-1
+        gallery as version 2 (its items keep their table; a no-op for any later version)."""
+        self.conn.execute("UPDATE info SET value = '2' WHERE key = 'format_version' AND value = '1'")
+        if self.info.get("format_version") == "1":
+            self.info["format_version"] = "2"
 
     def finalize(self, ivf: bool | None = None) -> None:
         """Rebuild the derived index and segment files from the database (atomically).

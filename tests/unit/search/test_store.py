@@ -73,34 +73,84 @@ def test_a_probability_row_of_the_wrong_length_is_a_clear_error(small_gallery):
             g.attr_scores([2])
 
 
+def as_older_format(path, version: str) -> None:
+    """Rewrite a gallery's items into the one table that format versions 1 and 2 had."""
+    from deepssh_gui.search.store.tables import ITEMS_TABLE_SQL
+
+    conn = sqlite3.connect(path / "gallery.sqlite")
+    with conn:
+        conn.executescript("CREATE TABLE old_items AS SELECT * FROM items; DROP VIEW items; DROP TABLE item_rows; "
+                           "DROP TABLE item_sources;" + ITEMS_TABLE_SQL +
+                           "INSERT INTO items SELECT * FROM old_items; DROP TABLE old_items;")
+        conn.execute("UPDATE info SET value = ? WHERE key = 'format_version'", (version,))
+    conn.close()
+
+
+def _one_more_item(g):
+    from deepssh_gui.search.gallery import NewItem
+
+    one = g.items([0])[0]
+    return NewItem(crop=g.rel(one.crop), source=g.rel(one.source), source_sha256=one.source_sha256,
+                   code=g.codes_of([0])[0], attr_scores=g.attr_scores([0])[0])
+
+
 def test_a_version_1_gallery_opens_and_becomes_version_2_with_its_first_compact_row(small_gallery):
     from deepssh_gui.model.modelfile import load_model_file
-    from deepssh_gui.search.gallery import NewItem
 
     model_path, path = small_gallery
     m = load_model_file(model_path)
-    conn = sqlite3.connect(path / "gallery.sqlite")
-    with conn:
-        conn.execute("UPDATE info SET value = '1' WHERE key = 'format_version'")
-    conn.close()
+    as_older_format(path, "1")
     with Gallery.open(path, m) as g:
         assert g.info["format_version"] == "1" and len(g.attr_scores([0])) == 1
-        one = g.items([0])[0]
-        item = NewItem(crop=g.rel(one.crop), source=g.rel(one.source), source_sha256=one.source_sha256,
-                       code=g.codes_of([0])[0], attr_scores=g.attr_scores([0])[0])
         with g.writer():
-            g.add_batch([item], [])
+            g.add_batch([_one_more_item(g)], [])
     with Gallery.open(path, m) as g:
-        assert g.info["format_version"] == "2"
+        assert g.info["format_version"] == "2" and len(g) == 9
+        assert g.conn.execute("SELECT type FROM sqlite_master WHERE name = 'items'").fetchone()[0] == "table"
+
+
+def test_new_galleries_name_each_source_once_and_read_as_before(small_gallery):
+    """Version 3: items hold a source id; the items view gives every reader the older columns."""
+    from deepssh_gui.model.modelfile import load_model_file
+
+    model_path, path = small_gallery
+    m = load_model_file(model_path)
+    with Gallery.open(path, m) as g:
+        assert g.info["format_version"] == "3"
+        before = g.items(range(len(g)))
+        n_sources = g.conn.execute("SELECT COUNT(*) FROM item_sources").fetchone()[0]
+        assert n_sources == len({(it.source, it.source_sha256) for it in before})
+        # a folder gallery's crop is its own source: the path is not stored a second time
+        own = g.conn.execute("SELECT COUNT(*) FROM item_rows WHERE crop IS NULL").fetchone()[0]
+        assert own == sum(it.crop == it.source for it in before) > 0
+        with g.writer():
+            g.add_batch([_one_more_item(g)], [])
+        assert g.conn.execute("SELECT COUNT(*) FROM item_sources").fetchone()[0] == n_sources  # no new source
+    as_older_format(path, "2")  # the same rows in the older layout read the same
+    with Gallery.open(path, m) as g:
+        assert g.items(range(len(g)))[:len(before)] == before
+
+
+def test_an_item_whose_source_row_is_gone_is_refused_not_replaced(small_gallery):
+    from deepssh_gui.model.modelfile import load_model_file
+
+    model_path, path = small_gallery
+    conn = sqlite3.connect(path / "gallery.sqlite")
+    with conn:
+        conn.execute("UPDATE item_rows SET source_id = 999 WHERE id = 3")
+    conn.close()
+    with Gallery.open(path, load_model_file(model_path), read_only=True) as g:
+        with pytest.raises(GalleryError, match="no row for item 3"):
+            g.items([2, 3])
 
 
 def test_a_newer_format_is_refused_by_its_version(small_gallery):
     model_path, path = small_gallery
     conn = sqlite3.connect(path / "gallery.sqlite")
     with conn:
-        conn.execute("UPDATE info SET value = '3' WHERE key = 'format_version'")
+        conn.execute("UPDATE info SET value = '4' WHERE key = 'format_version'")
     conn.close()
-    with pytest.raises(GalleryError, match="format version 3.*reads versions 1, 2"):
+    with pytest.raises(GalleryError, match="format version 4.*reads versions 1, 2, 3"):
         Gallery.open(path)
 
 
