@@ -74,6 +74,7 @@ class WriterRoom:
                 iid = start + j
                 thumb = None
                 if it.thumb_jpeg is not None:
+                    # the name ITEMS_VIEW_SQL derives from the id (store/tables.py): change both together
                     thumb = f"thumbs/{iid // 1000:05d}/{iid:08d}.jpg"
                     final = self.root / thumb
                     final.parent.mkdir(parents=True, exist_ok=True)

@@ -123,6 +123,9 @@ def test_new_galleries_name_each_source_once_and_read_as_before(small_gallery):
         # a folder gallery's crop is its own source: the path is not stored a second time
         own = g.conn.execute("SELECT COUNT(*) FROM item_rows WHERE crop IS NULL").fetchone()[0]
         assert own == sum(it.crop == it.source for it in before) > 0
+        # thumbnails named by their id are stored as 1 and read back as that name
+        derived = g.conn.execute("SELECT COUNT(*) FROM item_rows WHERE thumb = 1").fetchone()[0]
+        assert derived == sum(it.thumb is not None and it.thumb.endswith(f"{it.id:08d}.jpg") for it in before) > 0
         with g.writer():
             g.add_batch([_one_more_item(g)], [])
         assert g.conn.execute("SELECT COUNT(*) FROM item_sources").fetchone()[0] == n_sources  # no new source
