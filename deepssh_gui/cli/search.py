@@ -227,7 +227,8 @@ def register(sub) -> None:
                          "everything outside the subject's box (unredacted frames' hashes kept)")
     ex.add_argument("--clip-seconds", type=float, default=0.0,
                     help="also export the footage this many seconds before and after each video hit (MJPEG AVI "
-                         "in OUT.clips/, hashed in the manifest; not with --redact)")
+                         "in OUT.clips/, hashed in the manifest; redacted like the frames with --redact, the subject "
+                         "followed through the clip)")
     ex.add_argument("--route", action="store_true",
                     help="add the route through the exported hits (sightings per camera, by time; audited)")
     ex.add_argument("--out", required=True,

@@ -179,7 +179,7 @@ def _suppress(people: list[tuple[tuple, float]], limit: float = 0.3) -> list[tup
     """Greedy non-maximum suppression of ``[(box, score)]`` by IoU (HOG repeats itself across scales)."""
     kept: list[tuple[tuple, float]] = []
     for box, sc in sorted(people, key=lambda p: -p[1]):
-        if all(_iou(tuple(box), tuple(k)) < limit for k, _ in kept):
+        if all(box_iou(tuple(box), tuple(k)) < limit for k, _ in kept):
             kept.append((tuple(int(v) for v in box), sc))
     return kept
 
@@ -251,7 +251,8 @@ def make_detector(name: str) -> Callable[[np.ndarray], list[Detection]]:
                      f"file")
 
 
-def _iou(a, b) -> float:
+def box_iou(a, b) -> float:
+    """Intersection over union of two ``(x, y, w, h)`` boxes."""
     ax, ay, aw, ah = a
     bx, by, bw, bh = b
     ix = max(0, min(ax + aw, bx + bw) - max(ax, bx))
@@ -273,7 +274,7 @@ class IouTracker:
             for tid, (box, _) in self.tracks.items():
                 if tid in used:
                     continue
-                v = _iou(d.box, box)
+                v = box_iou(d.box, box)
                 if v >= best_iou:
                     best, best_iou = tid, v
             if best is None:

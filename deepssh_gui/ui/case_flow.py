@@ -53,16 +53,16 @@ class CaseFlow:
         st.setValue("report/redaction", mode)
         return mode
 
-    def report_clip_seconds(self, ask: bool, redaction: str) -> float | None:
+    def report_clip_seconds(self, ask: bool) -> float | None:
         """Seconds of footage before and after each hit exported as a clip (0: none; remembered;
-        None: cancelled). Clips are not redacted, so a redacted report gets none."""
+        None: cancelled). Clips are redacted as the report's frames are."""
         st = QSettings()
         try:
             current = max(0.0, float(st.value("report/clip_seconds", 0) or 0))
         except (TypeError, ValueError):
             current = 0.0
-        if redaction != "none" or not ask:
-            return current if redaction == "none" else 0.0
+        if not ask:
+            return current
         value, ok = QInputDialog.getDouble(self, "Evidence report", "Clip of the footage around each hit, seconds "
                                            "before and after (0 = no clips):", current, 0.0, 30.0, 1)
         if not ok:
@@ -92,7 +92,7 @@ class CaseFlow:
         redaction = self.report_redaction(ask=interactive)
         if redaction is None:
             return
-        clip_seconds = self.report_clip_seconds(interactive, redaction)
+        clip_seconds = self.report_clip_seconds(interactive)
         if clip_seconds is None:
             return
 

@@ -20,6 +20,7 @@ from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPdf
 from .. import __version__
 from ..common.atomic import atomic_write_bytes, atomic_write_text
 from ..common.timefmt import describe_time
+from ..ingest.redact import original_frame_name as source_frame_name
 from ..search.engine import ResultHit, SearchResult
 from ..search.gallery import sha256_file
 from ..search.ranking import rank_labels, score_parts
@@ -119,9 +120,7 @@ def _frame_with_box(inp: "ReportInput", rh: ResultHit, max_w: int = 240) -> QIma
 
 def original_frame_name(rh: ResultHit) -> str:
     """The file name a second party gives the unredacted frame they decode (``sha256sum -c`` line)."""
-    from ..ingest.redact import original_frame_name as name
-
-    return name(rh.meta.source, rh.meta.frame)
+    return source_frame_name(rh.meta.source, rh.meta.frame)
 
 
 def _load(path: str | None, max_h: int) -> QImage | None:
@@ -165,6 +164,13 @@ def _check_html(inp: ReportInput, item_id: int) -> str:
         from ..search.evidence import clip_statement
 
         parts.append(clip_statement(f"{clip.path.parent.name}/{clip.path.name}", clip.sha256, clip.first, clip.last))
+        if clip.redaction != "none":
+            lost = (f"; on {clip.lost} of its {clip.last - clip.first + 1} frames the subject could not be followed "
+                    f"and {'the whole frame is' if clip.redaction == 'outside' else 'no box is kept sharp and it is'} "
+                    f"pixelated" if clip.lost else "")
+            parts.append(f"clip redacted: {e(REDACTION_TEXT[clip.redaction])}, following the subject from this "
+                         f"hit's box{lost}; each unredacted frame's SHA-256 is in "
+                         f"<code>{e(Path(inp.prefix).name)}.originals.sha256</code>")
     return "<br>".join(parts) + "<br>"
 
 
@@ -344,22 +350,14 @@ def report_files(prefix: Path) -> list[Path]:
                                                           ORIGINALS_SUFFIX, CROPS_SUFFIX, CLIPS_SUFFIX)]
 
 
-CLIPS_NOT_REDACTED = ("clips cannot be redacted yet: export the clips without --redact, or the redacted report "
-                      "without clips")
-
-
 def write_hit_clips(prefix: Path, inp: ReportInput) -> dict:
-    """A clip of the footage around each video hit in ``PREFIX.clips/``: ``{item id: Clip or why not}``.
-
-    Clips are not redacted: a redacted report refuses them rather than show bystanders."""
+    """A clip of the footage around each video hit in ``PREFIX.clips/``: ``{item id: Clip or why not}``,
+    redacted as the report's frames are (ingest/clip.py follows the subject through it)."""
     import os
 
-    from ..common.errors import DeepSSHError
     from ..ingest.clip import write_clip
     from ..search.evidence import CLIPS_SUFFIX
 
-    if inp.redaction != "none":
-        raise DeepSSHError(CLIPS_NOT_REDACTED)
     folder = prefix.with_name(prefix.name + CLIPS_SUFFIX)
     out: dict = {}
     for rh in inp.hits:
@@ -371,7 +369,7 @@ def write_hit_clips(prefix: Path, inp: ReportInput) -> dict:
         else:
             try:
                 out[m.id] = write_clip(m.source, m.frame, folder / f"rank{rh.hit.rank:03d}_item{m.id}.avi",
-                                       inp.clip_seconds, inp.clip_seconds)
+                                       inp.clip_seconds, inp.clip_seconds, inp.redaction, m.bbox)
             except ValueError as exc:
                 out[m.id] = str(exc)
     return out
@@ -391,8 +389,6 @@ def write_evidence(inp: ReportInput, out: str | Path, replace: bool = False) -> 
     from ..search.evidence import ORIGINALS_SUFFIX, copy_hit_crops, write_manifests
 
     prefix = Path(out).with_suffix("")
-    if inp.clip_seconds > 0 and inp.redaction != "none":  # refused before anything is written
-        raise DeepSSHError(CLIPS_NOT_REDACTED)
     if "\n" in prefix.name:
         raise ValueError("a report name cannot contain a line break")
     existing = [f for f in report_files(prefix) if f.exists()]
@@ -408,11 +404,16 @@ def write_evidence(inp: ReportInput, out: str | Path, replace: bool = False) -> 
     html_path, pdf_path = prefix.with_name(prefix.name + ".html"), prefix.with_name(prefix.name + ".pdf")
     export_report(inp, html_path, pdf_path)
     extra = []
-    if inp.redaction != "none" and inp.frames:
+    lines = [] if inp.redaction == "none" else \
+        [(inp.frames[rh.meta.id][1], original_frame_name(rh)) for rh in inp.hits if rh.meta.id in (inp.frames or {})]
+    for rh in inp.hits:  # a redacted clip's frames: one line per source frame
+        clip = (inp.clips or {}).get(rh.meta.id)
+        if clip is not None and not isinstance(clip, str):
+            lines += [(sha, source_frame_name(rh.meta.source, f)) for f, sha in clip.originals]
+    if lines:
         # the unredacted frames' pixels, for a second party who holds the footage (docs/reliability.md)
         originals = prefix.with_name(prefix.name + ORIGINALS_SUFFIX)
-        atomic_write_text(originals, "".join(f"{inp.frames[rh.meta.id][1]}  {original_frame_name(rh)}\n"
-                                             for rh in inp.hits if rh.meta.id in inp.frames))
+        atomic_write_text(originals, "".join(f"{sha}  {name}\n" for sha, name in dict.fromkeys(lines)))
         extra.append(originals)
     clips = [c.path for c in (inp.clips or {}).values() if not isinstance(c, str)]
     manifest, _ = write_manifests(prefix, [html_path, pdf_path, *inp.crop_copies.values(), *clips, *extra],

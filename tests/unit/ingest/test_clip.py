@@ -58,8 +58,63 @@ def test_export_with_clips_verifies_and_a_swapped_clip_is_caught(demo_copy, tmp_
     assert r.returncode == 1 and "NOT IN REPORT" in r.stdout
 
 
-def test_clips_are_refused_with_redaction(demo_copy, tmp_path):
+def test_a_redacted_clip_verifies_and_lists_every_unredacted_frame(demo_copy, tmp_path):
+    from deepssh_gui.common.imageio import import_cv2
+    from deepssh_gui.ingest.redact import frame_sha256
+
+    out = tmp_path / "rep" / "report"
     r = _cli("export", "--gallery", demo_copy, "--attributes", "personalMale", "--ranks", "1", "--clip-seconds", 1,
-             "--redact", "others", "--out", tmp_path / "rep" / "report")
-    assert r.returncode == 2 and "cannot be redacted" in r.stderr
-    assert not (tmp_path / "rep").exists() or not list((tmp_path / "rep").iterdir())  # nothing half-written
+             "--redact", "outside", "--out", out)
+    assert r.returncode == 0, r.stderr
+    clip = next((tmp_path / "rep" / "report.clips").glob("*.avi"))
+    assert _cli("verify", out).returncode == 0
+    originals = (tmp_path / "rep" / "report.originals.sha256").read_text().splitlines()
+    cv2 = import_cv2()
+    n = int(cv2.VideoCapture(str(clip)).get(cv2.CAP_PROP_FRAME_COUNT))
+    assert n >= 11 and len([ln for ln in originals if "vtest.avi.frame" in ln]) >= n
+    # a line is the hash of that source frame's pixels as decoded from the footage
+    sha, name = originals[-1].split("  ")
+    f = int(name.rsplit("frame", 1)[1].split(".")[0])
+    cap = cv2.VideoCapture(str(VIDEO))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, f)
+    ok, img = cap.read()
+    assert ok and frame_sha256(cv2.cvtColor(img, cv2.COLOR_BGR2RGB)) == sha
+    assert "clip redacted" in (tmp_path / "rep" / "report.html").read_text()
+
+
+def test_a_redacted_clip_keeps_only_the_followed_subject_sharp(tmp_path):
+    import numpy as np
+
+    from deepssh_gui.common.imageio import import_cv2
+
+    cv2 = import_cv2()
+    cap = cv2.VideoCapture(str(VIDEO))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, 200)
+    _, raw = cap.read()
+    from deepssh_gui.ingest.clip import _clip_people
+
+    people = _clip_people(str(VIDEO), 200, 0.0, 0.0)[200]
+    subject = max(people, key=lambda b: b[2] * b[3])
+    c = write_clip(str(VIDEO), 200, tmp_path / "c.avi", 0.5, 0.5, "outside", subject)
+    assert c.redaction == "outside" and len(c.originals) == c.last - c.first + 1 and c.lost == 0
+    got = cv2.VideoCapture(str(c.path))
+    got.set(cv2.CAP_PROP_POS_FRAMES, 200 - c.first)
+    _, img = got.read()
+    x, y, w, h = subject
+    inside = np.abs(img[y:y + h, x:x + w].astype(int) - raw[y:y + h, x:x + w]).mean()
+    mask = np.ones(raw.shape[:2], bool)
+    mask[max(0, y - h // 5):y + h + h // 5, max(0, x - w // 5):x + w + w // 5] = False
+    outside = np.abs(img[mask].astype(int) - raw[mask]).mean()
+    assert inside < 6 < outside  # JPEG noise inside the box; mosaic everywhere else
+
+
+def test_follow_subject_tracks_overlapping_boxes_and_gives_up_after_a_gap():
+    from deepssh_gui.ingest.clip import MAX_GAP, follow_subject
+
+    start = (100, 100, 40, 100)
+    dets = {f: [(100 + 4 * (f - 10), 100, 40, 100), (400, 100, 40, 100)] for f in range(0, 21)}
+    path = follow_subject(dets, 10, start)
+    assert path[10] == start and path[20] == (140, 100, 40, 100) and path[0] == (60, 100, 40, 100)
+    gone = {f: ([] if f > 12 else [(100, 100, 40, 100)]) for f in range(10, 12 + MAX_GAP + 3)}
+    path = follow_subject(gone, 10, start)
+    assert path[12 + MAX_GAP] == start and path[12 + MAX_GAP + 1] is None  # the last box, then lost
