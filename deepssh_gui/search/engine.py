@@ -117,8 +117,10 @@ class SearchEngine:
             try:
                 return self._search(req)
             except sqlite3.Error as exc:  # e.g. another process holds the database past the busy timeout
-                raise DeepSSHError(f"the gallery database could not be read ({exc}); nothing was searched "
-                                   f"or recorded; try again") from None
+                # the audit row may already be written (it goes to disk while the hits' rows are read):
+                # the search then shows in the log with no results returned
+                raise DeepSSHError(f"the gallery database could not be read ({exc}); no results are returned; "
+                                   f"try again") from None
 
     def _search(self, req: SearchRequest) -> SearchResult:
         t0 = time.perf_counter()

@@ -68,7 +68,7 @@ class Gallery(PathsRoom, MetadataRoom, WriterRoom, DerivedRoom, AuditRoom, Rejec
     def __init__(self, root: Path, conn: sqlite3.Connection, info: dict, read_only: bool) -> None:
         self.root = root
         self.conn = conn
-        # where ids, codes, probabilities and filter columns are read: the table under the items view of a
+        # where ids, codes and probabilities are read: the table under the items view of a
         # version-3 gallery (the view's join would cost every row a lookup), else the items table
         row = conn.execute("SELECT type FROM sqlite_master WHERE name = 'items'").fetchone()
         self.item_rows = "item_rows" if row is not None and row[0] == "view" else "items"

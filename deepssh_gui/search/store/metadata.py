@@ -109,7 +109,7 @@ class MetadataRoom:
             args.append(t_to)
         if not where:
             return None
-        cur = self.conn.execute(f"SELECT id FROM {self.item_rows} WHERE {' AND '.join(where)} ORDER BY id", args)
+        cur = self.conn.execute(f"SELECT id FROM items WHERE {' AND '.join(where)} ORDER BY id", args)
         return np.fromiter((r[0] for r in cur), dtype=np.int64)
 
     def content_digest(self) -> str:
@@ -125,4 +125,9 @@ class MetadataRoom:
             "SELECT id FROM items WHERE source = ? AND track = ? ORDER BY id", (self.rel(source), track))]
 
     def cameras(self) -> list[str]:
-        return [r[0] for r in self.conn.execute(f"SELECT DISTINCT camera FROM {self.item_rows} WHERE camera IS NOT NULL ORDER BY 1")]
+        if self.item_rows == "items":  # format 1-2: one table
+            q = "SELECT DISTINCT camera FROM items WHERE camera IS NOT NULL ORDER BY 1"
+        else:  # cameras are kept per source: only those an item still names
+            q = ("SELECT DISTINCT camera FROM item_sources s WHERE camera IS NOT NULL AND EXISTS "
+                 "(SELECT 1 FROM item_rows r WHERE r.source_id = s.id) ORDER BY 1")
+        return [r[0] for r in self.conn.execute(q)]

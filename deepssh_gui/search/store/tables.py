@@ -84,55 +84,58 @@ CREATE INDEX IF NOT EXISTS items_time ON items(timestamp);
 CREATE INDEX IF NOT EXISTS items_track ON items(source, track);
 """
 
-# Items of format version 3 (issue #24: 306 -> under 200 bytes per item at 10^6): each row names its
-# source by a small id (``item_sources``: one row per source file and content), a crop that is its
-# own source (a folder gallery) stores no second copy of the path, and a thumbnail with the name
-# the writer gives it (``thumbs/{id // 1000:05d}/{id:08d}.jpg``, store/writer.py) is stored as 1. ``items`` is a view with the
-# columns of the older table, so every reader, and every writer through the triggers, is unchanged.
+# Items of format version 3 (issue #24: 306 -> under 200 bytes per item at 10^6): each row names
+# where it comes from by a small id (``item_sources``: one row per source file, content and
+# camera), a crop that is its own source (a folder gallery) stores no second copy of the path,
+# and a thumbnail with the name the writer gives it (``thumbs/{id // 1000:05d}/{id:08d}.jpg``,
+# store/writer.py) is stored as 1. ``items`` is a view with the columns of the older table, so
+# every reader, and every writer through the triggers, is unchanged.
 ITEMS_VIEW_SQL = """
 CREATE TABLE IF NOT EXISTS item_sources (
-    id INTEGER PRIMARY KEY, path TEXT NOT NULL, sha256 TEXT NOT NULL
+    id INTEGER PRIMARY KEY, path TEXT NOT NULL, sha256 TEXT NOT NULL, camera TEXT
 );
 CREATE INDEX IF NOT EXISTS item_sources_path ON item_sources(path);
+CREATE INDEX IF NOT EXISTS item_sources_camera ON item_sources(camera);
 CREATE TABLE IF NOT EXISTS item_rows (
     id INTEGER PRIMARY KEY,            -- 0-based row in the index
     crop TEXT,                         -- image file of the crop; NULL: the source itself
     thumb TEXT,                        -- thumbnail, relative to the gallery; 1: the name add_batch gives it
-    source_id INTEGER NOT NULL,        -- item_sources.id: image or video the crop came from
-    camera TEXT, frame INTEGER, timestamp REAL,
+    source_id INTEGER NOT NULL,        -- item_sources.id: file, content and camera the crop came from
+    frame INTEGER, timestamp REAL,
     x INTEGER, y INTEGER, w INTEGER, h INTEGER,
     track INTEGER, identity TEXT,
     code BLOB NOT NULL,                -- uint8 (nbits // 8,)
     attr_scores BLOB NOT NULL          -- uint8 (A,) logit bytes (model/calibration.py)
 );
-CREATE INDEX IF NOT EXISTS item_rows_camera ON item_rows(camera);
 CREATE INDEX IF NOT EXISTS item_rows_time ON item_rows(timestamp);
 CREATE INDEX IF NOT EXISTS item_rows_track ON item_rows(source_id, track);
 CREATE VIEW IF NOT EXISTS items AS
     SELECT r.id AS id, COALESCE(r.crop, s.path) AS crop,
            CASE WHEN r.thumb = 1 THEN printf('thumbs/%05d/%08d.jpg', r.id / 1000, r.id) ELSE r.thumb END AS thumb,
-           s.path AS source,
-           s.sha256 AS source_sha256, r.camera AS camera, r.frame AS frame, r.timestamp AS timestamp,
-           r.x AS x, r.y AS y, r.w AS w, r.h AS h, r.track AS track, r.identity AS identity,
-           r.code AS code, r.attr_scores AS attr_scores
+           s.path AS source, s.sha256 AS source_sha256, s.camera AS camera, r.frame AS frame,
+           r.timestamp AS timestamp, r.x AS x, r.y AS y, r.w AS w, r.h AS h, r.track AS track,
+           r.identity AS identity, r.code AS code, r.attr_scores AS attr_scores
     FROM item_rows r JOIN item_sources s ON s.id = r.source_id;
 CREATE TRIGGER IF NOT EXISTS items_insert INSTEAD OF INSERT ON items BEGIN
-    INSERT INTO item_sources (path, sha256) SELECT NEW.source, NEW.source_sha256 WHERE NOT EXISTS
-        (SELECT 1 FROM item_sources WHERE path = NEW.source AND sha256 = NEW.source_sha256);
+    INSERT INTO item_sources (path, sha256, camera) SELECT NEW.source, NEW.source_sha256, NEW.camera
+        WHERE NOT EXISTS (SELECT 1 FROM item_sources WHERE path IS NEW.source AND sha256 IS NEW.source_sha256
+                          AND camera IS NEW.camera);
     INSERT INTO item_rows VALUES (NEW.id, NULLIF(NEW.crop, NEW.source),
         CASE WHEN NEW.thumb = printf('thumbs/%05d/%08d.jpg', NEW.id / 1000, NEW.id) THEN 1 ELSE NEW.thumb END,
-        (SELECT id FROM item_sources WHERE path = NEW.source AND sha256 = NEW.source_sha256),
-        NEW.camera, NEW.frame, NEW.timestamp, NEW.x, NEW.y, NEW.w, NEW.h, NEW.track, NEW.identity,
-        NEW.code, NEW.attr_scores);
+        (SELECT id FROM item_sources WHERE path IS NEW.source AND sha256 IS NEW.source_sha256
+         AND camera IS NEW.camera),
+        NEW.frame, NEW.timestamp, NEW.x, NEW.y, NEW.w, NEW.h, NEW.track, NEW.identity, NEW.code, NEW.attr_scores);
 END;
 CREATE TRIGGER IF NOT EXISTS items_update INSTEAD OF UPDATE ON items BEGIN
-    INSERT INTO item_sources (path, sha256) SELECT NEW.source, NEW.source_sha256 WHERE NOT EXISTS
-        (SELECT 1 FROM item_sources WHERE path = NEW.source AND sha256 = NEW.source_sha256);
+    INSERT INTO item_sources (path, sha256, camera) SELECT NEW.source, NEW.source_sha256, NEW.camera
+        WHERE NOT EXISTS (SELECT 1 FROM item_sources WHERE path IS NEW.source AND sha256 IS NEW.source_sha256
+                          AND camera IS NEW.camera);
     UPDATE item_rows SET id = NEW.id, crop = NULLIF(NEW.crop, NEW.source),
         thumb = CASE WHEN NEW.thumb = printf('thumbs/%05d/%08d.jpg', NEW.id / 1000, NEW.id) THEN 1 ELSE NEW.thumb END,
-        source_id = (SELECT id FROM item_sources WHERE path = NEW.source AND sha256 = NEW.source_sha256),
-        camera = NEW.camera, frame = NEW.frame, timestamp = NEW.timestamp, x = NEW.x, y = NEW.y, w = NEW.w,
-        h = NEW.h, track = NEW.track, identity = NEW.identity, code = NEW.code, attr_scores = NEW.attr_scores
+        source_id = (SELECT id FROM item_sources WHERE path IS NEW.source AND sha256 IS NEW.source_sha256
+                     AND camera IS NEW.camera),
+        frame = NEW.frame, timestamp = NEW.timestamp, x = NEW.x, y = NEW.y, w = NEW.w, h = NEW.h,
+        track = NEW.track, identity = NEW.identity, code = NEW.code, attr_scores = NEW.attr_scores
         WHERE id = OLD.id;
 END;
 CREATE TRIGGER IF NOT EXISTS items_delete INSTEAD OF DELETE ON items BEGIN

@@ -91,7 +91,7 @@ def _one_more_item(g):
 
     one = g.items([0])[0]
     return NewItem(crop=g.rel(one.crop), source=g.rel(one.source), source_sha256=one.source_sha256,
-                   code=g.codes_of([0])[0], attr_scores=g.attr_scores([0])[0])
+                   code=g.codes_of([0])[0], attr_scores=g.attr_scores([0])[0], camera=one.camera)
 
 
 def test_a_version_1_gallery_opens_and_becomes_version_2_with_its_first_compact_row(small_gallery):
@@ -119,7 +119,7 @@ def test_new_galleries_name_each_source_once_and_read_as_before(small_gallery):
         assert g.info["format_version"] == "3"
         before = g.items(range(len(g)))
         n_sources = g.conn.execute("SELECT COUNT(*) FROM item_sources").fetchone()[0]
-        assert n_sources == len({(it.source, it.source_sha256) for it in before})
+        assert n_sources == len({(it.source, it.source_sha256, it.camera) for it in before})
         # a folder gallery's crop is its own source: the path is not stored a second time
         own = g.conn.execute("SELECT COUNT(*) FROM item_rows WHERE crop IS NULL").fetchone()[0]
         assert own == sum(it.crop == it.source for it in before) > 0
