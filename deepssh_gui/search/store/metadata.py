@@ -123,11 +123,3 @@ class MetadataRoom:
     def track_items(self, source: str, track: int) -> list[int]:
         return [r[0] for r in self.conn.execute(
             "SELECT id FROM items WHERE source = ? AND track = ? ORDER BY id", (self.rel(source), track))]
-
-    def cameras(self) -> list[str]:
-        if self.item_rows == "items":  # format 1-2: one table
-            q = "SELECT DISTINCT camera FROM items WHERE camera IS NOT NULL ORDER BY 1"
-        else:  # cameras are kept per source: only those an item still names
-            q = ("SELECT DISTINCT camera FROM item_sources s WHERE camera IS NOT NULL AND EXISTS "
-                 "(SELECT 1 FROM item_rows r WHERE r.source_id = s.id) ORDER BY 1")
-        return [r[0] for r in self.conn.execute(q)]
