@@ -27,9 +27,15 @@ def _core(box, frac=0.6):
     return x + dx, y + dy, w - 2 * dx, h - 2 * dy
 
 
-# Measured on the 19 labelled frames (docs/reliability.md, "Redacted frames for sharing"): of the
-# bystanders that must be pixelated (each labelled person in turn the subject), 2 people are never
-# found by the detectors (one mostly behind the sign on frame 20, a head behind a car on frame 680).
+# Measured on the 40 labelled frames (docs/reliability.md, "Redacted frames for sharing"): of the
+# 1457 bystander pairs that must be pixelated (each labelled person in turn the subject), 96.6% are
+# covered. The people the detectors do not cover are listed here; a new one fails the test.
+KNOWN_MISSES = {
+    (20, (412, 170, 20, 80)), (120, (417, 180, 23, 79)), (340, (415, 175, 38, 92)),  # mostly behind the sign
+    (680, (748, 38, 14, 45)), (760, (742, 58, 16, 40)), (780, (753, 53, 12, 44)),  # at the far car, half hidden
+    (40, (735, 281, 33, 118)), (420, (751, 287, 17, 103)),  # cut by the frame's right edge
+    (580, (188, 429, 67, 147)),  # cut by the bottom edge, 69% covered
+}
 # The floor below is what `others` mode must keep; `outside` mode covers whatever the detectors miss.
 MIN_COVERED_SHARE = 0.95
 
@@ -54,10 +60,11 @@ def test_others_mode_redacts_the_labelled_bystanders_and_keeps_the_subject_sharp
                     covered = (mask & core).sum() / core.sum()
                     if covered < 0.95:
                         missed.append((frame, other, round(float(covered), 2)))
-    assert pairs > 400
+    print(f"others mode: {pairs - len(missed)} of {pairs} bystander pairs covered")  # the figure in docs/reliability.md
+    assert pairs > 1400
     missed_people = {(f, o) for f, o, _ in missed}
     assert 1 - len(missed) / pairs >= MIN_COVERED_SHARE, missed
-    assert len(missed_people) <= 2, missed_people  # the two named above, no new ones
+    assert missed_people <= KNOWN_MISSES, missed_people - KNOWN_MISSES
 
 
 def test_outside_mode_keeps_only_the_subject_and_hashes_the_original():
