@@ -27,22 +27,25 @@ def _core(box, frac=0.6):
     return x + dx, y + dy, w - 2 * dx, h - 2 * dy
 
 
-# Measured on the 40 labelled frames (docs/reliability.md, "Redacted frames for sharing"): of the
-# 1457 bystander pairs that must be pixelated (each labelled person in turn the subject), 96.6% are
-# covered. The people the detectors do not cover are listed here; a new one fails the test.
+# Measured (docs/reliability.md, "Redacted frames for sharing"): of the bystander pairs that must be
+# pixelated (each labelled person in turn the subject), 96.6% of 1457 are covered on the 40 frames
+# that are multiples of 20 (and 164), 94.5% of 3693 on all 100 labelled frames. On the 40 frames the
+# people the detectors do not cover are listed here; a new one fails the test.
 KNOWN_MISSES = {
     (20, (412, 170, 20, 80)), (120, (417, 180, 23, 79)), (340, (415, 175, 38, 92)),  # mostly behind the sign
     (680, (748, 38, 14, 45)), (760, (742, 58, 16, 40)), (780, (753, 53, 12, 44)),  # at the far car, half hidden
     (40, (735, 281, 33, 118)), (420, (751, 287, 17, 103)),  # cut by the frame's right edge
     (580, (188, 429, 67, 147)),  # cut by the bottom edge, 69% covered
 }
-# The floor below is what `others` mode must keep; `outside` mode covers whatever the detectors miss.
+# The floors below are what `others` mode must keep; `outside` mode covers whatever the detectors miss.
 MIN_COVERED_SHARE = 0.95
+MIN_COVERED_SHARE_ALL_FRAMES = 0.94
 
 
-def test_others_mode_redacts_the_labelled_bystanders_and_keeps_the_subject_sharp():
+def _coverage(frames: dict[int, list]) -> tuple[int, list]:
+    """``(bystander pairs, [(frame, bystander box, covered share)] under 95%)`` for ``others`` mode."""
     pairs, missed = 0, []
-    for frame, people in sorted(_people().items()):
+    for frame, people in sorted(frames.items()):
         found = person_boxes(str(VIDEO), frame)
         for subject in people:  # each labelled person in turn is the subject
             mask = redaction_mask((576, 768), subject, "others", found)
@@ -60,11 +63,23 @@ def test_others_mode_redacts_the_labelled_bystanders_and_keeps_the_subject_sharp
                     covered = (mask & core).sum() / core.sum()
                     if covered < 0.95:
                         missed.append((frame, other, round(float(covered), 2)))
-    print(f"others mode: {pairs - len(missed)} of {pairs} bystander pairs covered")  # the figure in docs/reliability.md
+    print(f"others mode: {pairs - len(missed)} of {pairs} bystander pairs covered")  # the figures in docs/reliability.md
+    return pairs, missed
+
+
+def test_others_mode_redacts_the_labelled_bystanders_and_keeps_the_subject_sharp():
+    pairs, missed = _coverage({f: p for f, p in _people().items() if f % 20 == 0 or f == 164})
     assert pairs > 1400
-    missed_people = {(f, o) for f, o, _ in missed}
     assert 1 - len(missed) / pairs >= MIN_COVERED_SHARE, missed
+    missed_people = {(f, o) for f, o, _ in missed}
     assert missed_people <= KNOWN_MISSES, missed_people - KNOWN_MISSES
+
+
+@pytest.mark.slow
+def test_others_mode_on_all_labelled_frames():
+    pairs, missed = _coverage(_people())
+    assert pairs > 3600
+    assert 1 - len(missed) / pairs >= MIN_COVERED_SHARE_ALL_FRAMES, missed
 
 
 def test_outside_mode_keeps_only_the_subject_and_hashes_the_original():
