@@ -46,8 +46,8 @@ from .store.paths import PathsRoom
 from .store.rejected import RejectedRoom
 from .store.tables import (_SCHEMA_SQL, CODES_NAME, DB_NAME, GALLERY_FORMAT_VERSION, INDEX_NAME, IVF_NPROBE,
                            LOCK_NAME, LOGITS_NAME, PROBABILITY_KINDS, READABLE_FORMAT_VERSIONS, SCHEMA_COMMON_SQL,
-                           SEGMENTS_NAME, GalleryError, ItemMeta, NewItem, RejectedCrop, derived_digest, items_sql,
-                           sha256_file)
+                           SEGMENTS_NAME, GalleryError, ItemMeta, NewItem, RejectedCrop, derived_digest, items_is_table,
+                           items_sql, sha256_file)
 from .store.writer import WriterRoom
 
 __all__ = ["Gallery", "GalleryError", "ItemMeta", "NewItem", "RejectedCrop", "sha256_file", "derived_digest", "build_binary_index",
@@ -70,8 +70,7 @@ class Gallery(PathsRoom, MetadataRoom, WriterRoom, DerivedRoom, AuditRoom, Rejec
         self.conn = conn
         # where ids, codes and probabilities are read: the table under the items view of a
         # version-3 gallery (the view's join would cost every row a lookup), else the items table
-        row = conn.execute("SELECT type FROM sqlite_master WHERE name = 'items'").fetchone()
-        self.item_rows = "item_rows" if row is not None and row[0] == "view" else "items"
+        self.item_rows = "items" if items_is_table(conn) else "item_rows"
         # one audit append at a time per gallery object: two GUI jobs (two marks in quick succession)
         # share the audit connection, and a second BEGIN inside the first transaction would fail
         self._audit_lock = threading.Lock()

@@ -147,10 +147,15 @@ END;
 _SCHEMA_SQL = SCHEMA_COMMON_SQL + ITEMS_VIEW_SQL
 
 
+def items_is_table(conn: sqlite3.Connection) -> bool:
+    """Whether this database keeps its items in the one table of versions 1-2 (else the view of 3)."""
+    row = conn.execute("SELECT type FROM sqlite_master WHERE name = 'items'").fetchone()
+    return row is not None and row[0] == "table"
+
+
 def items_sql(conn: sqlite3.Connection) -> str:
     """The items part of the schema that this database already has (a view since version 3)."""
-    row = conn.execute("SELECT type FROM sqlite_master WHERE name = 'items'").fetchone()
-    return ITEMS_TABLE_SQL if row is not None and row[0] == "table" else ITEMS_VIEW_SQL
+    return ITEMS_TABLE_SQL if items_is_table(conn) else ITEMS_VIEW_SQL
 
 
 class GalleryError(DeepSSHError):
