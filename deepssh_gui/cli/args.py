@@ -10,6 +10,9 @@ from ..common.errors import DeepSSHError
 from ..common.argtypes import positive_int  # noqa: F401 (re-exported for the command modules)
 from ..common.paths import default_model_path  # noqa: F401 (re-exported for the command modules)
 
+# ingest.video.TRACKERS, written out so that building the parser imports no OpenCV (a test keeps them equal)
+TRACKERS = ("kalman", "deepsort", "iou")
+
 
 def command_line() -> str:
     """The command as typed, recorded in models and reports."""

@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from ..common.errors import DeepSSHError
-from .args import add_cluster_args, add_engine_arg, default_model_path, parse_time, positive_int, runtime_model
+from .args import (TRACKERS, add_cluster_args, add_engine_arg, default_model_path, parse_time, positive_int,
+                   runtime_model)
 
 
 def cmd_gallery_build(args: argparse.Namespace) -> int:
@@ -166,9 +167,11 @@ def register(sub) -> None:
     gb.add_argument("--video", nargs="+", help="video file(s); several make a sharded gallery, one shard per video")
     gb.add_argument("--camera", help="camera name for video items (default: read from the file name, e.g. "
                                      "cam3_2026-11-24T08-00-00.mp4, else the file name)")
-    gb.add_argument("--detector", default="mog2", help="mog2 (fixed camera), hog, or a path to an .onnx detector")
-    gb.add_argument("--tracker", default="deepsort", choices=["deepsort", "iou"])
-    gb.add_argument("--best-per-track", type=int, default=3)
+    gb.add_argument("--detector", help="mog2 (fixed camera; the default), mog2+hog, hog, or a path to an .onnx "
+                                       "detector; a resumed build keeps the one it started with")
+    gb.add_argument("--tracker", choices=TRACKERS, help=f"default {TRACKERS[0]}; a resumed build keeps the one it "
+                                                        f"started with")
+    gb.add_argument("--best-per-track", type=positive_int, help="crops kept per track (default 3)")
     gb.add_argument("--start-time", help="wall-clock time of the first frame (seconds or ISO date-time; default: "
                                          "read from the file name, as UTC, else 0)")
     gb.add_argument("--out", required=True, help="gallery directory (created, or extended and resumed)")

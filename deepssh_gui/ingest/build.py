@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import time
@@ -22,7 +23,7 @@ from ..common.errors import ImageError
 from ..search.gallery import Gallery, GalleryError, NewItem, sha256_file
 from ..common.imageio import import_cv2, load_crop, read_rgb, resize_rgb
 from ..common.progress import Progress, check_cancel, no_progress
-from .video import VideoReport, iter_video_tracks
+from .video import TRACKERS, VideoReport, iter_video_tracks
 
 THUMB_HW = (128, 64)
 
@@ -102,8 +103,40 @@ def _build_from_images(gallery: Gallery, model: ModelFile, images: str, batch_si
     return rep
 
 
+# What a partial build records of its settings, so that a resume gives the crops an uninterrupted
+# build would; builds interrupted before settings were recorded used these (the defaults then).
+VIDEO_DEFAULTS = {"detector": "mog2", "tracker": TRACKERS[0], "best_per_track": 3}
+_OLD_PARTIAL = {"detector": "mog2", "tracker": "deepsort", "best_per_track": 3}
+
+
+def _partial_state(detail: str | None) -> tuple[int, dict]:
+    """``(last committed frame, settings)`` of a partial video build's ``detail``: JSON
+    ``{"frame": N, "detector": ..., "tracker": ..., "best_per_track": ...}``, or a bare frame
+    number written before settings were recorded."""
+    text = (detail or "0").strip()
+    if text.startswith("{"):
+        d = json.loads(text)
+        return int(d["frame"]), {k: d[k] for k in VIDEO_DEFAULTS}
+    return int(text), dict(_OLD_PARTIAL)
+
+
+def _video_settings(asked: dict, recorded: dict | None, video: str) -> dict:
+    """The settings to build with: what was asked (None: not asked), else what the partial build
+    recorded, else the defaults. Asking a resume for other settings is refused."""
+    if recorded is None:
+        return {k: v if asked.get(k) is None else asked[k] for k, v in VIDEO_DEFAULTS.items()}
+    clash = [f"--{k.replace('_', '-')} {asked[k]} (it was built with {recorded[k]})"
+             for k in VIDEO_DEFAULTS if asked.get(k) is not None and asked[k] != recorded[k]]
+    if clash:
+        from ..common.errors import DeepSSHError
+
+        raise DeepSSHError(f"{video!r} was partly built with other settings; resuming with {', '.join(clash)} "
+                           f"would mix crops of two pipelines. Resume without them, or build into another gallery")
+    return dict(recorded)
+
+
 def _build_from_video(gallery: Gallery, model: ModelFile, video: str, camera: str | None = None,
-                     detector: str = "mog2", tracker: str = "deepsort", best_per_track: int = 3,
+                     detector: str | None = None, tracker: str | None = None, best_per_track: int | None = None,
                      start_time: float | None = None, progress: Progress = no_progress,
                      cancel: Callable[[], bool] | None = None, person_filter: bool = True) -> BuildReport:
     """Detect and track people in ``video``; add the best crops of each track.
@@ -117,7 +150,9 @@ def _build_from_video(gallery: Gallery, model: ModelFile, video: str, camera: st
     and 0 (times are then seconds into the clip).
 
     Crops are saved under ``<gallery>/crops/<video stem>/``. Progress is committed as tracks
-    end; an interrupted ingest resumes after the last committed frame.
+    end, with the detector, tracker and crops per track; an interrupted ingest resumes after the
+    last committed frame with the same settings (``None`` here: the recorded ones, else
+    ``VIDEO_DEFAULTS``).
     """
     t0 = time.perf_counter()
     rep = BuildReport(video=VideoReport())
@@ -134,15 +169,19 @@ def _build_from_video(gallery: Gallery, model: ModelFile, video: str, camera: st
         return rep
     committed = -1  # chunks up to this frame are in the gallery already
     sha = sha256_file(src_abs)
+    recorded = None
     if status == "partial":
         row = [s for s in gallery.sources() if s["path"] == src][0]
-        committed = int(row["detail"] or 0)
+        committed, recorded = _partial_state(row["detail"])
         if row.get("sha256") and row["sha256"] != sha:
             from ..common.errors import DeepSSHError
 
             raise DeepSSHError(f"{video!r} changed since its interrupted build (SHA-256 {row['sha256'][:12]}... then, "
                                f"{sha[:12]}... now): resuming would mix crops of two files. Build the new file into "
                                f"another gallery, or restore the original file")
+    settings = _video_settings({"detector": detector, "tracker": tracker, "best_per_track": best_per_track},
+                               recorded, video)
+    detector, tracker, best_per_track = settings["detector"], settings["tracker"], settings["best_per_track"]
     name_cam, name_start = footage_from_name(src_abs)
     cam = camera or name_cam or Path(src_abs).stem
     if start_time is None:
@@ -182,7 +221,7 @@ def _build_from_video(gallery: Gallery, model: ModelFile, video: str, camera: st
                                person_score=None if pf is None else float(ps))
                 (items if keep else rejected).append(item)
         status = "done" if final_chunk else "partial"
-        detail = None if final_chunk else str(frame_done)
+        detail = None if final_chunk else json.dumps({"frame": int(frame_done), **settings})
         if final_chunk and rep.video.damaged:
             detail = "; ".join(rep.video.notes)
         n_prev = gallery.conn.execute("SELECT COUNT(*) FROM items WHERE source = ?", (src,)).fetchone()[0]

@@ -8,8 +8,10 @@ Detectors
   ``(1, N, 5 + classes)`` or ``(1, 4 + classes, N)``; class 0 = person).
 
 Trackers
-- ``deepsort`` (default): DeepSORT from ``deep-sort-realtime``, fed with a cheap appearance
-  vector (a striped HSV histogram) instead of a CNN embedding, which keeps ingest fast.
+- ``kalman`` (default): DeepSORT's motion model and matching with every track's Kalman filter in
+  one array (ingest/tracker.py), fed with a cheap appearance vector (a striped HSV histogram).
+- ``deepsort``: DeepSORT from ``deep-sort-realtime`` with the same appearance vector (the
+  default before 2026-12; partial builds started with it resume with it).
 - ``iou``: greedy IoU matching.
 """
 
@@ -336,12 +338,19 @@ def _blas_controller():
     return ThreadpoolController()
 
 
+TRACKERS = ("kalman", "deepsort", "iou")  # the first is the default
+
+
 def make_tracker(name: str):
+    if name == "kalman":
+        from .tracker import KalmanTracker
+
+        return KalmanTracker()
     if name == "deepsort":
         return DeepSortTracker()
     if name == "iou":
         return IouTracker()
-    raise ValueError(f"unknown tracker {name!r}: use deepsort or iou")
+    raise ValueError(f"unknown tracker {name!r}: use {', '.join(TRACKERS)}")
 
 
 def crop_quality(crop: np.ndarray, cv2) -> float:
@@ -447,15 +456,17 @@ class DetectedFrames:
                 w.join()
 
 
-def iter_video_tracks(path: str, detector: str = "mog2", tracker: str = "deepsort", best_per_track: int = 3,
+def iter_video_tracks(path: str, detector: str = "mog2", tracker: str = TRACKERS[0], best_per_track: int = 3,
                       min_track_len: int = 3, start_frame: int = 0, report: VideoReport | None = None,
                       progress: Progress = no_progress, cancel: Callable[[], bool] | None = None,
+                      observe: Callable[[int, list[tuple[int, tuple]]], None] | None = None,
                       ) -> Iterator[tuple[int, list[TrackCrop], bool]]:
     """Yield ``(last_frame_done, finished track crops, is_final)`` as tracks end, and once at the end.
 
     A read failure before the expected frame count is reported as damage, and what was read
     is kept. ``start_frame`` resumes an interrupted ingest (earlier frames still feed the
-    background model, but are not detected).
+    background model, but are not detected). ``observe(frame_no, [(track, (x, y, w, h))])`` is
+    called with the tracker's boxes on every frame (evaluate/tracking.py scores identities with it).
     """
     cv2 = import_cv2()
     rep = report if report is not None else VideoReport()
@@ -475,7 +486,10 @@ def iter_video_tracks(path: str, detector: str = "mog2", tracker: str = "deepsor
     for frame_no, frame, dets in frames:
         check_cancel(cancel)
         H, W = frame.shape[:2]
-        for tid, (x, y, w, h) in trk.update(dets, frame, frame_no):
+        boxes = trk.update(dets, frame, frame_no)
+        if observe is not None:
+            observe(frame_no, boxes)
+        for tid, (x, y, w, h) in boxes:
             x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
             if x1 - x0 < 16 or y1 - y0 < 32:
                 continue

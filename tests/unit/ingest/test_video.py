@@ -1,5 +1,7 @@
 """Video ingestion: detection + tracking on a generated clip, truncation, and the real vtest.avi."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -27,7 +29,7 @@ def _make_clip(path, frames=60, people=2):
     return path
 
 
-@pytest.mark.parametrize("tracker", ["deepsort", "iou"])
+@pytest.mark.parametrize("tracker", ["kalman", "deepsort", "iou"])
 def test_tracks_on_generated_clip(tmp_path, tracker):
     clip = _make_clip(tmp_path / "clip.avi")
     rep = VideoReport()
@@ -92,7 +94,9 @@ def test_video_ingest_cancel_and_resume(tmp_path, tiny_model_path):
             build_from_video(g, m, str(clip), cancel=cancel)
         src = g.sources()
         kept = len(g)
-        assert src[0]["status"] == "partial" and int(src[0]["detail"]) > 0 and kept > 0
+        state = json.loads(src[0]["detail"])
+        assert src[0]["status"] == "partial" and state["frame"] > 0 and kept > 0
+        assert (state["detector"], state["tracker"], state["best_per_track"]) == ("mog2", "kalman", 3)
         rep = build_from_video(g, m, str(clip))
         assert g.sources()[0]["status"] == "done"
         assert len(g) == kept + rep.added and len(g) > 0
@@ -235,3 +239,33 @@ def _cancel_after(n: int):
         calls["n"] += 1
         return calls["n"] > n
     return cancel
+
+
+def test_a_resume_keeps_the_settings_it_started_with_and_refuses_others(tmp_path, tiny_model_path):
+    from deepssh_gui.common.errors import DeepSSHError
+    from deepssh_gui.common.progress import Cancelled
+    from deepssh_gui.learn.checkpoint import load_model
+
+    clip = _make_clip(tmp_path / "clip.avi", frames=160, people=1)
+    m = load_model(tiny_model_path)
+    with Gallery.create(tmp_path / "g", m) as g:
+        with pytest.raises(Cancelled):
+            build_from_video(g, m, str(clip), tracker="iou", best_per_track=2, cancel=_cancel_after(120))
+        kept = len(g)
+        with pytest.raises(DeepSSHError, match="--tracker kalman .it was built with iou"):
+            build_from_video(g, m, str(clip), tracker="kalman")
+        assert len(g) == kept and g.sources()[0]["status"] == "partial"
+        build_from_video(g, m, str(clip))  # nothing asked: the recorded iou tracker, 2 crops per track
+        assert g.sources()[0]["status"] == "done"
+        per_track = {}
+        for x in g.items(range(len(g))):
+            per_track[x.track] = per_track.get(x.track, 0) + 1
+        assert max(per_track.values()) <= 2
+
+
+def test_a_partial_build_from_before_settings_were_recorded_resumes_with_that_time_s_defaults():
+    from deepssh_gui.ingest.build import _partial_state
+
+    assert _partial_state("412") == (412, {"detector": "mog2", "tracker": "deepsort", "best_per_track": 3})
+    assert _partial_state('{"frame": 7, "detector": "hog", "tracker": "iou", "best_per_track": 5}') == (
+        7, {"detector": "hog", "tracker": "iou", "best_per_track": 5})
