@@ -6,7 +6,8 @@ Modes:
   found by the product's own detector run up to that frame (MOG2 background subtraction over
   the preceding frames, so it has a background model) together with OpenCV's HOG people
   detector on the frame enlarged 2x (people who stand still), both tuned to find people down
-  to 20 px tall: a false box only costs a mosaic. Their boxes are padded by 15%.
+  to 20 px tall, and every moving blob of that height whatever its shape (a person half
+  hidden or merged with a neighbour): a false box only costs a mosaic. Boxes are padded by 15%.
   Pixels inside the subject's own box stay sharp. A detector can miss a person, so this
   mode is the lighter one.
 - ``outside``: everything outside the subject's box (padded 10%) is pixelated: nobody else
@@ -73,7 +74,7 @@ def person_boxes(video: str, frame: int, history: int = 60) -> list[Box]:
         cap.set(cv2.CAP_PROP_POS_FRAMES, start)
         # far bystanders are small, and a false box only costs a mosaic; whole blobs, not split into people:
         # a group is covered however it is divided
-        motion = BackgroundDetector(min_height=20, split=False)
+        motion = BackgroundDetector(min_height=20, split=False, any_shape=True)
         img = None
         for _ in range(start, int(frame) + 1):
             ok, img = cap.read()

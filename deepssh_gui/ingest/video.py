@@ -68,12 +68,14 @@ class BackgroundDetector:
     PERSON_RATIO = 2.6  # height / width of one walking person in fixed-camera footage
     SPLIT_BELOW = 2.0  # blobs with height / width below this may hold several people
 
-    def __init__(self, min_height: int = 60, scale: float = 0.5, split: bool = True) -> None:
+    def __init__(self, min_height: int = 60, scale: float = 0.5, split: bool = True, any_shape: bool = False) -> None:
         cv2 = import_cv2()
         self.cv2 = cv2
         self.sub = cv2.createBackgroundSubtractorMOG2(history=200, varThreshold=25, detectShadows=True)
         self.kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 5))
-        self.min_height, self.scale, self.split = min_height, scale, split
+        # any_shape: every blob at least min_height tall, however wide or sparse (redaction: a person
+        # half behind a car or merged with a neighbour makes an odd blob, and a false box only costs a mosaic)
+        self.min_height, self.scale, self.split, self.any_shape = min_height, scale, split, any_shape
 
     def _parts(self, blob: np.ndarray) -> list[tuple[int, int, int, int]]:
         """``(x, y, w, h)`` of each person in the binary mask ``blob`` (one component's box)."""
@@ -108,11 +110,11 @@ class BackgroundDetector:
         out = []
         s = 1.0 / self.scale
         for c, (x, y, w, h, area) in enumerate(stats[1:], 1):
-            if h * s < self.min_height or area < 0.35 * w * h:
+            if h * s < self.min_height or (area < 0.35 * w * h and not self.any_shape):
                 continue
             for px, py, pw, ph in self._parts(labels[y:y + h, x:x + w] == c):
                 H, W = ph * s, pw * s
-                if H < self.min_height or not (1.2 <= H / max(W, 1) <= 5.0):
+                if H < self.min_height or not (self.any_shape or 1.2 <= H / max(W, 1) <= 5.0):
                     continue
                 out.append(Detection((int((x + px) * s), int((y + py) * s), int(W), int(H)),
                                      float(min(1.0, area / (w * h)))))

@@ -28,18 +28,17 @@ def _core(box, frac=0.6):
 
 
 # Measured (docs/reliability.md, "Redacted frames for sharing"): of the bystander pairs that must be
-# pixelated (each labelled person in turn the subject), 96.6% of 1457 are covered on the 40 frames
-# that are multiples of 20 (and 164), 94.5% of 3693 on all 100 labelled frames. On the 40 frames the
-# people the detectors do not cover are listed here; a new one fails the test.
+# pixelated (each labelled person in turn the subject), 97.1% of 1457 are covered on the 40 frames
+# that are multiples of 20 (and 164). On the 40 frames the people the detectors do not cover are
+# listed here; a new one fails the test.
 KNOWN_MISSES = {
     (20, (412, 170, 20, 80)), (120, (417, 180, 23, 79)), (340, (415, 175, 38, 92)),  # mostly behind the sign
     (680, (748, 38, 14, 45)), (760, (742, 58, 16, 40)), (780, (753, 53, 12, 44)),  # at the far car, half hidden
-    (40, (735, 281, 33, 118)), (420, (751, 287, 17, 103)),  # cut by the frame's right edge
-    (580, (188, 429, 67, 147)),  # cut by the bottom edge, 69% covered
+    (40, (735, 281, 33, 118)),  # cut by the frame's right edge
 }
 # The floors below are what `others` mode must keep; `outside` mode covers whatever the detectors miss.
 MIN_COVERED_SHARE = 0.95
-MIN_COVERED_SHARE_ALL_FRAMES = 0.94
+MIN_COVERED_SHARE_ALL_FRAMES = 0.95  # 95.4% measured (3524 of 3693)
 
 
 def _coverage(frames: dict[int, list]) -> tuple[int, list]:
