@@ -6,7 +6,8 @@ usage: python tools/junk_in_top20.py MODEL [VIDEO] [LABELS]
 Builds the video into two temporary galleries (``--no-person-filter`` and the default), runs
 the same five queries on both (three attribute queries, two probe photos of people) and counts
 the crops hand-labelled "junk" among each top 20. Crops are matched to the labels by their
-file name (track and frame), which the same detector and tracker give both builds. Prints JSON.
+file name (track and frame): both builds use the detector and tracker that cut the labelled crops
+(``mog2-blobs`` and ``deepsort``), not today's defaults. Prints JSON.
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ def main(argv: list[str]) -> int:
         for name, flt in (("without_filter", False), ("with_filter", True)):
             root = Path(tmp) / name
             with Gallery.create(root, m) as g:
-                rep = build_from_video(g, m, video, camera="cam", person_filter=flt)
+                # the pipeline whose crops the labels name (one box per MOG2 blob, deep-sort-realtime)
+                rep = build_from_video(g, m, video, camera="cam", person_filter=flt, detector="mog2-blobs",
+                                       tracker="deepsort")
             eng = SearchEngine(root, m)
             counts, unlabelled = [], []
             try:

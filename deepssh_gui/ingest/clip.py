@@ -23,8 +23,8 @@ from typing import Iterator
 
 from ..common.imageio import import_cv2
 from ..search.gallery import sha256_file
-from .redact import MODES, Box, frame_sha256, redact
-from .video import BackgroundDetector, box_iou
+from .redact import MODES, Box, frame_sha256, motion_frames, redact
+from .video import box_iou
 
 HISTORY = 60  # frames before the clip that only train the background model (as redact.person_boxes)
 MAX_GAP = 5  # frames the subject may go unmatched (merged with a passer-by, missed) keeping its last box
@@ -88,22 +88,12 @@ def _clip_people(video: str, frame: int, before: float, after: float) -> dict[in
     cap = cv2.VideoCapture(str(video))
     try:
         fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
-        first, last = max(0, int(frame - round(before * fps))), int(frame + round(after * fps))
-        start = max(0, first - HISTORY)
-        cap.set(cv2.CAP_PROP_POS_FRAMES, start)
-        # far bystanders are small, and a false box only costs a mosaic (as redact.person_boxes)
-        det = BackgroundDetector(min_height=20)
-        out: dict[int, list[Box]] = {}
-        for f in range(start, last + 1):
-            ok, img = cap.read()
-            if not ok:
-                break
-            people = det(img)
-            if f >= first:
-                out[f] = [d.box for d in people]
-        return out
     finally:
         cap.release()
+    first, last = max(0, int(frame - round(before * fps))), int(frame + round(after * fps))
+    # far bystanders are small, and a false box only costs a mosaic (as redact.person_boxes); split
+    # boxes, so that the subject is followed apart from a neighbour
+    return {f: boxes for f, _, boxes in motion_frames(video, first, last, HISTORY, min_height=20)}
 
 
 def write_clip(video: str, frame: int, out: str | os.PathLike, before: float = 3.0, after: float = 3.0,

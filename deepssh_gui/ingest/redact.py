@@ -21,6 +21,7 @@ and checks with ``sha256sum -c`` against ``REPORT.originals.sha256``.
 from __future__ import annotations
 
 import hashlib
+from typing import Iterator
 
 import numpy as np
 
@@ -62,34 +63,41 @@ def pixelate(rgb: np.ndarray, mask: np.ndarray, block: int = 12) -> np.ndarray:
     return out
 
 
-def person_boxes(video: str, frame: int, history: int = 60) -> list[Box]:
-    """People on ``frame`` of ``video``: MOG2 over the ``history`` frames before it, plus HOG."""
-    from .video import BackgroundDetector, HogDetector
+def motion_frames(video: str, first: int, last: int, history: int, **detector_options
+                  ) -> Iterator[tuple[int, np.ndarray, list[Box]]]:
+    """``(frame, BGR uint8 (H, W, 3), MOG2 boxes)`` for frames ``first`` to ``last`` of ``video``
+    (fewer where it ends), the detector's background model trained on the ``history`` frames
+    before ``first``. ``detector_options`` go to ``video.BackgroundDetector``."""
+    from .video import BackgroundDetector
 
     cv2 = import_cv2()
-    cap = cv2.VideoCapture(video)
-    boxes: list[Box] = []
+    cap = cv2.VideoCapture(str(video))
     try:
-        start = max(0, int(frame) - history)
+        start = max(0, int(first) - history)
         cap.set(cv2.CAP_PROP_POS_FRAMES, start)
-        # far bystanders are small, and a false box only costs a mosaic; whole blobs, not split into people:
-        # a group is covered however it is divided
-        motion = BackgroundDetector(min_height=20, split=False, any_shape=True)
-        img = None
-        for _ in range(start, int(frame) + 1):
+        det = BackgroundDetector(**detector_options)
+        for f in range(start, int(last) + 1):
             ok, img = cap.read()
             if not ok:
-                img = None
-                break
-            dets = motion(img)
-        if img is None:
-            return []
-        boxes += [d.box for d in dets]
-        big = cv2.resize(img, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_LINEAR)
-        boxes += [tuple(int(round(v / 2.0)) for v in d.box) for d in HogDetector(min_score=0.0)(big)]
+                return
+            dets = det(img)  # every frame read trains the background model
+            if f >= first:
+                yield f, img, [d.box for d in dets]
     finally:
         cap.release()
-    return boxes
+
+
+def person_boxes(video: str, frame: int, history: int = 60) -> list[Box]:
+    """People on ``frame`` of ``video``: MOG2 over the ``history`` frames before it, plus HOG."""
+    from .video import HogDetector
+
+    cv2 = import_cv2()
+    # far bystanders are small, and a false box only costs a mosaic; whole blobs of any shape, not split
+    # into people: a group or a half-hidden person is covered however the blob looks
+    for _, img, boxes in motion_frames(video, frame, frame, history, min_height=20, split=False, any_shape=True):
+        big = cv2.resize(img, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_LINEAR)
+        return boxes + [tuple(int(round(v / 2.0)) for v in d.box) for d in HogDetector(min_score=0.0)(big)]
+    return []
 
 
 def redaction_mask(shape: tuple[int, ...], subject: Box | None, mode: str, others: list[Box] = ()) -> np.ndarray:
