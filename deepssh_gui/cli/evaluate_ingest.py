@@ -38,7 +38,8 @@ def cmd_evaluate_ingest(args: argparse.Namespace) -> int:
 
 def _tracking_rows(args: argparse.Namespace) -> list[dict]:
     from ..common.progress import TqdmProgress
-    from ..evaluate.tracking import evaluate_tracking, read_people
+    from ..evaluate.ingest import read_people
+    from ..evaluate.tracking import evaluate_tracking
 
     try:
         people = read_people(args.labels)

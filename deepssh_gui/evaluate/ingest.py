@@ -18,8 +18,10 @@ import numpy as np
 
 from ..common.imageio import import_cv2
 from ..common.progress import Progress, no_progress
+from ..ingest.tracker import iou_matrix
 
 Box = tuple[int, int, int, int]
+Person = tuple[int, Box]  # (trajectory id, (x, y, w, h)); id 0: who it is cannot be told
 
 
 @dataclass
@@ -35,40 +37,33 @@ class DetectionScore:
     x_real_time: float
 
 
-def read_labels(path: str) -> dict[int, list[Box]]:
-    """``{0-based frame: [x, y, w, h]}`` from our CSV or a MOT ``.txt``; ValueError names a bad line."""
+def read_people(path: str) -> dict[int, list[Person]]:
+    """``{0-based frame: [(person, (x, y, w, h))]}`` from our CSV or a MOT ``.txt`` (1-based frames)."""
     mot = str(path).lower().endswith(".txt")
-    out: dict[int, list[Box]] = {}
+    out: dict[int, list[Person]] = {}
     with open(path, newline="", encoding="utf-8") as fh:
         for n, row in enumerate(csv.reader(fh), 1):
             if not row or row[0].lstrip().startswith("#"):
                 continue
             try:
                 frame = int(row[0]) - (1 if mot else 0)
-                x, y, w, h = (int(round(float(v))) for v in row[2:6])
+                person = int(row[1])
+                box = tuple(int(round(float(v))) for v in row[2:6])
             except (ValueError, IndexError):
                 raise ValueError(f"{path}, line {n}: expected frame,person,x,y,w,h; got {','.join(row)!r}") from None
             if mot and len(row) > 6 and row[6].strip() == "0":
-                continue  # MOT marks boxes to ignore with 0 in the 7th column
-            if w <= 0 or h <= 0 or frame < 0:
+                continue
+            if len(box) != 4 or box[2] <= 0 or box[3] <= 0 or frame < 0:
                 raise ValueError(f"{path}, line {n}: an empty box or a negative frame")
-            out.setdefault(frame, []).append((x, y, w, h))
+            out.setdefault(frame, []).append((person, box))  # type: ignore[arg-type]
     if not out:
         raise ValueError(f"{path} holds no boxes")
     return out
 
 
-def iou_matrix(a: list[Box], b: list[Box]) -> np.ndarray:
-    """``float64 (len(a), len(b))`` intersection over union of boxes ``(x, y, w, h)``."""
-    A = np.asarray(a, np.float64).reshape(-1, 4)
-    B = np.asarray(b, np.float64).reshape(-1, 4)
-    x0 = np.maximum(A[:, None, 0], B[None, :, 0])
-    y0 = np.maximum(A[:, None, 1], B[None, :, 1])
-    x1 = np.minimum(A[:, None, 0] + A[:, None, 2], B[None, :, 0] + B[None, :, 2])
-    y1 = np.minimum(A[:, None, 1] + A[:, None, 3], B[None, :, 1] + B[None, :, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    union = (A[:, 2] * A[:, 3])[:, None] + (B[:, 2] * B[:, 3])[None, :] - inter
-    return inter / np.maximum(union, 1e-9)
+def read_labels(path: str) -> dict[int, list[Box]]:
+    """``{0-based frame: [x, y, w, h]}`` from our CSV or a MOT ``.txt``; ValueError names a bad line."""
+    return {f: [box for _, box in people] for f, people in read_people(path).items()}
 
 
 def match(truth: list[Box], found: list[Box], min_iou: float = 0.5) -> list[float]:

@@ -19,7 +19,6 @@ matches, per labelled person in frame order:
 
 from __future__ import annotations
 
-import csv
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -27,9 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..common.progress import Progress, no_progress
-from .ingest import Box, iou_matrix
-
-Person = tuple[int, Box]  # (trajectory id, (x, y, w, h))
+from ..ingest.tracker import iou_matrix
+from .ingest import Box, Person
 
 
 @dataclass
@@ -47,30 +45,6 @@ class TrackingScore:
     crops_per_person: float
     crops_on_nobody: int
     x_real_time: float
-
-
-def read_people(path: str) -> dict[int, list[Person]]:
-    """``{0-based frame: [(person, (x, y, w, h))]}`` from our CSV or a MOT ``.txt`` (1-based frames)."""
-    mot = str(path).lower().endswith(".txt")
-    out: dict[int, list[Person]] = {}
-    with open(path, newline="", encoding="utf-8") as fh:
-        for n, row in enumerate(csv.reader(fh), 1):
-            if not row or row[0].lstrip().startswith("#"):
-                continue
-            try:
-                frame = int(row[0]) - (1 if mot else 0)
-                person = int(row[1])
-                box = tuple(int(round(float(v))) for v in row[2:6])
-            except (ValueError, IndexError):
-                raise ValueError(f"{path}, line {n}: expected frame,person,x,y,w,h; got {','.join(row)!r}") from None
-            if mot and len(row) > 6 and row[6].strip() == "0":
-                continue
-            if len(box) != 4 or box[2] <= 0 or box[3] <= 0 or frame < 0:
-                raise ValueError(f"{path}, line {n}: an empty box or a negative frame")
-            out.setdefault(frame, []).append((person, box))  # type: ignore[arg-type]
-    if not out:
-        raise ValueError(f"{path} holds no boxes")
-    return out
 
 
 def match_tracks(people: list[Person], tracked: list[tuple[int, Box]], min_iou: float = 0.5

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from deepssh_gui.evaluate.tracking import match_tracks, read_people, score_identities
+from deepssh_gui.evaluate.ingest import read_people
+from deepssh_gui.evaluate.tracking import match_tracks, score_identities
 from tests.conftest import ROOT
 
 A, B = (0, 0, 10, 20), (100, 0, 10, 20)
