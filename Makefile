@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-MODEL := models/deepssh_v5_512_192.pt
+MODEL := models/deepssh_v6_512_256.pt
 
 .PHONY: run test setup bench demo-gallery dist clean
 

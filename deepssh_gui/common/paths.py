@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 SOURCE_ROOT = Path(__file__).resolve().parent.parent.parent
-DEFAULT_MODEL_NAME = "deepssh_v5_512_192.pt"
+DEFAULT_MODEL_NAME = "deepssh_v6_512_256.pt"
 
 
 def _roots() -> list[Path]:
