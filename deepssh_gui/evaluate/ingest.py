@@ -48,14 +48,14 @@ def read_people(path: str) -> dict[int, list[Person]]:
             try:
                 frame = int(row[0]) - (1 if mot else 0)
                 person = int(row[1])
-                box = tuple(int(round(float(v))) for v in row[2:6])
+                x, y, w, h = (int(round(float(v))) for v in row[2:6])
             except (ValueError, IndexError):
                 raise ValueError(f"{path}, line {n}: expected frame,person,x,y,w,h; got {','.join(row)!r}") from None
             if mot and len(row) > 6 and row[6].strip() == "0":
-                continue
-            if len(box) != 4 or box[2] <= 0 or box[3] <= 0 or frame < 0:
+                continue  # MOT marks boxes to ignore with 0 in the 7th column
+            if w <= 0 or h <= 0 or frame < 0:
                 raise ValueError(f"{path}, line {n}: an empty box or a negative frame")
-            out.setdefault(frame, []).append((person, box))  # type: ignore[arg-type]
+            out.setdefault(frame, []).append((person, (x, y, w, h)))
     if not out:
         raise ValueError(f"{path} holds no boxes")
     return out
@@ -66,15 +66,21 @@ def read_labels(path: str) -> dict[int, list[Box]]:
     return {f: [box for _, box in people] for f, people in read_people(path).items()}
 
 
-def match(truth: list[Box], found: list[Box], min_iou: float = 0.5) -> list[float]:
-    """IoUs of the one-to-one matches at ``min_iou`` or more that maximise the matched IoU."""
+def matched_pairs(truth: list[Box], found: list[Box], min_iou: float = 0.5) -> list[tuple[int, int, float]]:
+    """``[(truth index, found index, IoU)]``: the one-to-one matches at ``min_iou`` or more that
+    maximise the matched IoU (optimal assignment)."""
     if not truth or not found:
         return []
     from scipy.optimize import linear_sum_assignment
 
     m = iou_matrix(truth, found)
     rows, cols = linear_sum_assignment(-np.where(m >= min_iou, m, 0.0))
-    return [float(m[r, c]) for r, c in zip(rows, cols) if m[r, c] >= min_iou]
+    return [(int(r), int(c), float(m[r, c])) for r, c in zip(rows, cols) if m[r, c] >= min_iou]
+
+
+def match(truth: list[Box], found: list[Box], min_iou: float = 0.5) -> list[float]:
+    """IoUs of the one-to-one matches at ``min_iou`` or more that maximise the matched IoU."""
+    return [v for _, _, v in matched_pairs(truth, found, min_iou)]
 
 
 def evaluate_detector(video: str, labels: dict[int, list[Box]], name: str, detector,

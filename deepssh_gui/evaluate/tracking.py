@@ -26,8 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..common.progress import Progress, no_progress
-from ..ingest.tracker import iou_matrix
-from .ingest import Box, Person
+from .ingest import Box, Person, matched_pairs
 
 
 @dataclass
@@ -54,14 +53,8 @@ def match_tracks(people: list[Person], tracked: list[tuple[int, Box]], min_iou: 
     Every labelled box takes part (so a track on an unknown person is not given to a neighbour);
     matches to person 0 are then dropped.
     """
-    if not people or not tracked:
-        return []
-    from scipy.optimize import linear_sum_assignment
-
-    m = iou_matrix([b for _, b in people], [b for _, b in tracked])
-    rows, cols = linear_sum_assignment(-np.where(m >= min_iou, m, 0.0))
-    return [(people[r][0], tracked[c][0]) for r, c in zip(rows, cols)
-            if m[r, c] >= min_iou and people[r][0] > 0]
+    pairs = matched_pairs([b for _, b in people], [b for _, b in tracked], min_iou)
+    return [(people[r][0], tracked[c][0]) for r, c, _ in pairs if people[r][0] > 0]
 
 
 def score_identities(labels: dict[int, list[Person]], tracked: dict[int, list[tuple[int, Box]]],

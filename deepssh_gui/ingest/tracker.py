@@ -48,6 +48,20 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / np.maximum(union, 1e-9)
 
 
+def appearance_vector(frame: np.ndarray, box: Box, cv2) -> np.ndarray:
+    """``float32 (48,)`` unit vector of a box on a BGR frame: square-rooted hue x saturation
+    histograms of three horizontal stripes (the cheap appearance both DeepSORT paths match on).
+    ``cv2`` is passed in, as to ``video.crop_quality``: this runs for every detection."""
+    x, y, w, h = box
+    crop = frame[max(0, y):y + h, max(0, x):x + w]
+    if crop.size == 0:
+        return np.full(48, 1 / np.sqrt(48), np.float32)
+    hsv = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)
+    parts = [cv2.calcHist([s], [0, 1], None, [8, 2], [0, 180, 0, 256]).ravel() for s in np.array_split(hsv, 3, axis=0)]
+    v = np.sqrt(np.concatenate(parts))
+    return (v / max(float(np.linalg.norm(v)), 1e-6)).astype(np.float32)
+
+
 def _xyah(boxes: np.ndarray) -> np.ndarray:
     """``(x, y, w, h)`` rows to ``(cx, cy, w / h, h)``."""
     b = np.asarray(boxes, np.float64).reshape(-1, 4)
@@ -93,19 +107,6 @@ class KalmanTracker:
         self.features: list[list[np.ndarray]] = []
         self.next_id = 1
 
-    def embed(self, frame: np.ndarray, box: Box) -> np.ndarray:
-        """``float32 (48,)`` unit vector: square-rooted hue x saturation histograms of three stripes."""
-        cv2 = self.cv2
-        x, y, w, h = box
-        crop = frame[max(0, y):y + h, max(0, x):x + w]
-        if crop.size == 0:
-            return np.full(48, 1 / np.sqrt(48), np.float32)
-        hsv = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)
-        parts = [cv2.calcHist([s], [0, 1], None, [8, 2], [0, 180, 0, 256]).ravel()
-                 for s in np.array_split(hsv, 3, axis=0)]
-        v = np.sqrt(np.concatenate(parts))
-        return (v / max(float(np.linalg.norm(v)), 1e-6)).astype(np.float32)
-
     def _predict(self) -> None:
         if not len(self.ids):
             return
@@ -148,7 +149,7 @@ class KalmanTracker:
 
     def update(self, dets, frame: np.ndarray, frame_no: int) -> list[tuple[int, Box]]:
         boxes = np.array([d.box for d in dets], np.float64).reshape(-1, 4)
-        feats = np.stack([self.embed(frame, d.box) for d in dets]) if len(dets) else np.zeros((0, 48), np.float32)
+        feats = np.stack([appearance_vector(frame, d.box, self.cv2) for d in dets]) if len(dets) else np.zeros((0, 48), np.float32)
         z = _xyah(boxes)
         self._predict()
         matches: list[tuple[int, int]] = []

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..common.imageio import import_cv2
 from ..common.progress import Progress, check_cancel, no_progress
+from .tracker import KalmanTracker, appearance_vector
 
 
 @dataclass
@@ -301,22 +302,9 @@ class DeepSortTracker:
         self.cv2 = import_cv2()
         self._blas = _blas_controller()
 
-    def _embed(self, frame, box) -> np.ndarray:
-        x, y, w, h = box
-        crop = frame[max(0, y):y + h, max(0, x):x + w]
-        if crop.size == 0:
-            return np.ones(48, np.float32) / np.sqrt(48)
-        hsv = self.cv2.cvtColor(crop, self.cv2.COLOR_BGR2HSV)
-        parts = []
-        for s in np.array_split(hsv, 3, axis=0):
-            hist = self.cv2.calcHist([s], [0, 1], None, [8, 2], [0, 180, 0, 256]).ravel()
-            parts.append(hist)
-        v = np.sqrt(np.concatenate(parts))
-        return (v / max(np.linalg.norm(v), 1e-6)).astype(np.float32)
-
     def update(self, dets: list[Detection], frame: np.ndarray, frame_no: int) -> list[tuple[int, tuple]]:
         raw = [([*d.box], d.score, 0) for d in dets]
-        embeds = [self._embed(frame, d.box) for d in dets]
+        embeds = [appearance_vector(frame, d.box, self.cv2) for d in dets]
         # DeepSORT's Kalman gating solves tiny (4 x 4) systems; a multi-threaded BLAS makes each
         # call wait for a second core, 1.3 ms instead of microseconds when another process holds it
         # (docs/gallery.md, "Ingest speed"). One thread for these calls only.
@@ -345,8 +333,6 @@ TRACKERS = ("kalman", "deepsort", "iou")  # the first is the default
 
 def make_tracker(name: str):
     if name == "kalman":
-        from .tracker import KalmanTracker
-
         return KalmanTracker()
     if name == "deepsort":
         return DeepSortTracker()
