@@ -59,7 +59,8 @@ def bench_train(input_hw: tuple[int, int] = (192, 96), batch_size: int = 64, ste
     with tempfile.TemporaryDirectory(prefix="deepssh-bench-train-") as tmp:
         root = Path(tmp)
         (root / "img").mkdir()
-        data = synthetic_set(root / "img", input_hw)
+        # enough crops for ``steps`` full batches: the epoch would otherwise stop early (n // batch)
+        data = synthetic_set(root / "img", input_hw, n_ids=max(48, -(-steps * batch_size // 4)), per_id=4)
         # the shipped recipe: 3/4 of the batch P x K (12 x 4 at 64), IBN, triplet
         pk = (max(1, min(12, batch_size * 3 // 16)), 4)
         cfg0 = base or TrainConfig(out="", nbits=512, pk=pk, w_triplet=1.0, ibn_after=(3, 6, 10))
@@ -72,13 +73,17 @@ def bench_train(input_hw: tuple[int, int] = (192, 96), batch_size: int = 64, ste
                 precision, cl = SETTINGS[name]
                 cfg = replace(cfg0, out=str(root / f"{name}-{r}" / "m.pt"), precision=precision, channels_last=cl)
                 t0 = time.perf_counter()
-                res = train(cfg, data, resume=False, print_fn=lambda s: None, use_cache=False)
+                calls: list[tuple[int, int, str]] = []
+                res = train(cfg, data, resume=False, print_fn=lambda s: None, use_cache=False,
+                            progress=lambda d, t, m="": calls.append((d, t, m)))
+                # the steps the timed (last) epoch really ran, as the training loop reported them
+                steps_run = sum(1 for _, _, m in calls if m.startswith(f"epoch {cfg.epochs}/"))
                 seconds = float(res.history[-1]["seconds"])
                 best[name] = min(best.get(name, float("inf")), seconds)
                 done += 1
                 progress(done, total, f"{name} {time.perf_counter() - t0:.0f} s")
-    crops = steps * batch_size
-    out = {"input_hw": list(input_hw), "batch_size": batch_size, "steps": steps, "repeats": repeats,
+    crops = steps_run * batch_size
+    out = {"input_hw": list(input_hw), "batch_size": batch_size, "steps": steps_run, "repeats": repeats,
            "threads": threads or None, "settings": {}}
     ref = best.get("fp32")
     for name, s in best.items():
