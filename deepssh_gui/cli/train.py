@@ -321,6 +321,7 @@ def register_bench_train(sub) -> None:
     b.add_argument("--steps", type=int, default=12, help="steps per timed epoch")
     b.add_argument("--repeats", type=int, default=2, help="rounds, alternating the order; each setting keeps its best")
     b.add_argument("--threads", type=int, default=0)
-    b.add_argument("--settings", default="fp32,fp32+channels_last,bf16,bf16+channels_last")
+    b.add_argument("--settings", default="fp32,fp32+channels_last,bf16,bf16+channels_last",
+                   help="comma-separated; also fp32+fill: fp32 as trained before 2026-12-07 (torch filled new tensors)")
     b.add_argument("--out", help="also write the JSON here")
     b.set_defaults(func=cmd_bench_train)

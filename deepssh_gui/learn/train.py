@@ -300,15 +300,28 @@ def _log(cfg: TrainConfig, record: dict) -> None:
         f.write(json.dumps(record) + "\n")
 
 
+def deterministic_kernels(fill_fresh_memory: bool = False) -> None:
+    """Deterministic kernels (exact resume), by default without filling every new tensor first.
+
+    ``use_deterministic_algorithms`` also turns on ``fill_uninitialized_memory``, a debugging aid
+    that writes every fresh allocation: 10-20% of a CPU training step here. No kernel used reads
+    memory it did not write, so the weights are the same (tests/unit/learn/test_train.py).
+    """
+    torch.use_deterministic_algorithms(True)
+    torch.utils.deterministic.fill_uninitialized_memory = fill_fresh_memory
+
+
 def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = None, resume: bool = True,
           progress: Progress = no_progress, print_fn: Callable[[str], None] = print,
           validator: Callable[[DeepSSHNet, SampleSet, np.ndarray], dict] | None = None,
-          use_cache: bool = True) -> TrainResult:
+          use_cache: bool = True, fill_fresh_memory: bool = False) -> TrainResult:
     """Train (or resume) and write ``cfg.out`` (model) and ``cfg.state_path`` every epoch.
 
     ``validator(net, val_set, val_images)`` (e.g. :func:`deepssh_gui.evaluate.validation.validate`)
     returns the metrics logged every ``cfg.val_every`` epochs; learning does not import evaluation.
     ``use_cache`` keeps the decoded images in the on-disk cache (:func:`preload_images`).
+    ``fill_fresh_memory`` restores torch's filling of new tensors (the default before 2026-12-07;
+    ``deepssh bench-train`` times it as a baseline).
     """
     if cfg.w_triplet and not cfg.pk[0]:
         raise ValueError("the triplet loss needs identity-balanced batches: set pk (--pk PxK)")
@@ -323,7 +336,7 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
         if not torch.cuda.is_available():
             raise ValueError("--device cuda was asked for but torch sees no CUDA GPU")
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS
-    torch.use_deterministic_algorithms(True)
+    deterministic_kernels(fill_fresh_memory)
     schema = train_set.schema
     k = cfg.bits_per_attr or default_bits_per_attr(cfg.nbits, len(schema))
     mcfg = ModelConfig(nbits=cfg.nbits, n_attrs=len(schema), bits_per_attr=k, backbone=cfg.backbone,

@@ -50,6 +50,19 @@ def test_deterministic_and_resume_matches_uninterrupted(tmp_path, tiny_set):
     assert len((tmp_path / "c" / "m.log").read_text().splitlines()) == 2
 
 
+def test_filling_fresh_memory_changes_no_weight(tmp_path, tiny_set):
+    cfg = TrainConfig(out=str(tmp_path / "fast" / "m.pt"), nbits=128, input_hw=(64, 32), epochs=1, batch_size=8,
+                      max_steps_per_epoch=2, val_every=0, seed=3, pk=(2, 4), w_triplet=1.0, ibn_after=(3,),
+                      stripes=2, mixstyle_after=(3,))
+    train(cfg, tiny_set, print_fn=lambda s: None)
+    assert torch.utils.deterministic.fill_uninitialized_memory is False
+    train(TrainConfig(**{**cfg.__dict__, "out": str(tmp_path / "filled" / "m.pt")}), tiny_set, print_fn=lambda s: None,
+          fill_fresh_memory=True)
+    assert torch.utils.deterministic.fill_uninitialized_memory is True
+    fast, filled = _weights(tmp_path / "fast" / "m.pt"), _weights(tmp_path / "filled" / "m.pt")
+    assert all(torch.equal(fast[k], filled[k]) for k in fast)
+
+
 def test_interrupt_keeps_last_checkpoint(tmp_path, tiny_set):
     cfg = _cfg(tmp_path, "i", 3)
     train(TrainConfig(**{**cfg.__dict__, "epochs": 1}), tiny_set, print_fn=lambda s: None)
