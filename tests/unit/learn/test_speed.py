@@ -15,7 +15,7 @@ def test_bench_train_times_each_setting_against_fp32():
 
 def test_bench_train_times_every_step_it_counts():
     # 13 batches of 16 need more crops than the 192 of a 48-identity set: every step is run and counted
-    res = bench_train(input_hw=(32, 16), batch_size=16, steps=13, repeats=1, settings=("fp32",))
+    res = bench_train(input_hw=(64, 32), batch_size=16, steps=13, repeats=1, settings=("fp32",))
     assert res["steps"] == 13
     s = res["settings"]["fp32"]
     assert s["crops_per_s"] == pytest.approx(13 * 16 / s["epoch_seconds"], rel=0.05)
