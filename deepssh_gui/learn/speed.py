@@ -72,7 +72,7 @@ def bench_train(input_hw: tuple[int, int] = (192, 96), batch_size: int = 64, ste
         cfg0 = replace(cfg0, input_hw=input_hw, batch_size=batch_size, epochs=2, max_steps_per_epoch=steps,
                        val_every=0, threads=threads)
         order = list(settings)
-        done, total = 0, repeats * len(order)
+        done, total, steps_run = 0, repeats * len(order), 0
         for r in range(repeats):
             for name in (order if r % 2 == 0 else order[::-1]):
                 precision, cl, *fill = SETTINGS[name]
