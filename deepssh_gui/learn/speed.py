@@ -78,11 +78,9 @@ def bench_train(input_hw: tuple[int, int] = (192, 96), batch_size: int = 64, ste
                 precision, cl, *fill = SETTINGS[name]
                 cfg = replace(cfg0, out=str(root / f"{name}-{r}" / "m.pt"), precision=precision, channels_last=cl)
                 t0 = time.perf_counter()
-                calls: list[tuple[int, int, str]] = []
                 res = train(cfg, data, resume=False, print_fn=lambda s: None, use_cache=False,
-                            progress=lambda d, t, m="": calls.append((d, t, m)), fill_fresh_memory=bool(fill))
-                # the steps the timed (last) epoch really ran, as the training loop reported them
-                steps_run = sum(1 for _, _, m in calls if m.startswith(f"epoch {cfg.epochs}/"))
+                            fill_fresh_memory=bool(fill))
+                steps_run = int(res.history[-1]["steps"])  # what the timed epoch really ran
                 seconds = float(res.history[-1]["seconds"])
                 best[name] = min(best.get(name, float("inf")), seconds)
                 done += 1

@@ -444,7 +444,7 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
                 for key, v in zip(sums, (loss, l_attr, l_id, l_quant, l_bal, l_tri, l_sim)):
                     sums[key] += float(v.detach())
                 progress(step + 1, steps, f"epoch {epoch + 1}/{cfg.epochs} loss {sums['loss'] / (step + 1):.3f}")
-            record = {"epoch": epoch + 1, "seconds": round(time.time() - t0, 2), "lr": lr,
+            record = {"epoch": epoch + 1, "seconds": round(time.time() - t0, 2), "steps": steps, "lr": lr,
                       **{k2: round(v / max(1, steps), 4) for k2, v in sums.items()}}
             if validator and val_set is not None and len(val_set) and cfg.val_every and (epoch + 1) % cfg.val_every == 0:
                 record["val"] = {k2: (round(v, 4) if isinstance(v, float) else v)
