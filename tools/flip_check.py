@@ -15,17 +15,14 @@ import torch
 from deepssh_gui.evaluate.metrics import mean_accuracy
 from deepssh_gui.learn.checkpoint import load_model
 from deepssh_gui.learn.datasets import load_dataset
+from deepssh_gui.learn.heads import pooled_features
 from deepssh_gui.learn.train import preload_images
 
 
 @torch.inference_mode()
 def logits(net, imgs: np.ndarray, flip: bool) -> np.ndarray:
     """Attribute logits ``float32 (N, A)``."""
-    out = []
-    for s in range(0, len(imgs), 128):
-        x = net.normalise(torch.from_numpy(np.ascontiguousarray(imgs[s:s + 128])))
-        out.append(net.heads(net.embed(x.flip(3) if flip else x))[1].numpy())
-    return np.concatenate(out)
+    return net.heads(torch.from_numpy(pooled_features(net, imgs, flip=flip)))[1].numpy()
 
 
 def main(path: str) -> None:
@@ -34,7 +31,7 @@ def main(path: str) -> None:
     data = load_dataset("peta", "../shared/data/peta", ["GRID", "PRID"])
     imgs, ok = preload_images(data.paths, m.config.input_hw)
     data, imgs = data.subset(ok), imgs[ok]
-    plain, mirror = logits(m.net.eval(), imgs, False), logits(m.net, imgs, True)
+    plain, mirror = logits(m.net, imgs, False), logits(m.net, imgs, True)
     for name, lg in (("crop", plain), ("mirror", mirror), ("mean of both", (plain + mirror) / 2)):
         print(f"{name:<14} mA {100 * mean_accuracy(lg > 0, data.labels)[0]:.2f}")
 
