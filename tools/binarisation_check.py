@@ -25,6 +25,7 @@ from deepssh_gui.evaluate.metrics import cosine_distance
 from deepssh_gui.learn.checkpoint import load_model
 from deepssh_gui.learn.datasets import load_dataset
 from deepssh_gui.learn.datasets.split import split_train_val
+from deepssh_gui.learn.heads import pooled_features
 from deepssh_gui.learn.train import preload_images
 from deepssh_gui.model.layout import hamming
 
@@ -33,15 +34,12 @@ from deepssh_gui.model.layout import hamming
 def encode(model, data):
     """``(data kept, feature (N, C), identity pre-activation (N, I), relaxed code (N, nbits))``, float32."""
     imgs, ok = preload_images(data.paths, model.config.input_hw)
-    net, out = model.net.eval(), ([], [], [])
-    imgs = imgs[ok]
-    for s in range(0, len(imgs), 128):
-        f = net.embed(net.normalise(torch.from_numpy(np.ascontiguousarray(imgs[s:s + 128]))))
-        code, _ = net.heads(f)
-        z = net.id_bn(net.id_hash(net.feat_bn(f)))  # eval mode: the identity bits are sign(z)
-        for acc, x in zip(out, (f, z, code)):
-            acc.append(x.numpy())
-    return (data.subset(ok), *(np.concatenate(x) for x in out))
+    net = model.net
+    feats = pooled_features(net, imgs[ok])  # leaves net in eval mode
+    f = torch.from_numpy(feats)
+    code, _ = net.heads(f)
+    z = net.id_bn(net.id_hash(net.feat_bn(f)))  # eval mode: the identity bits are sign(z)
+    return data.subset(ok), feats, z.numpy(), code.numpy()
 
 
 def report(samples, name: str, dist) -> float:
