@@ -17,11 +17,8 @@ def _plt():
     return plt
 
 
-def _finish_log2(plt, fig, ax, xs, xlabel: str, ylabel: str, title: str, path) -> None:
-    """Label a plot whose x values double (1, 2, 4 ... or 128 ... 2048), then save and close it."""
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(xs)
-    ax.set_xticklabels([str(x) for x in xs])
+def _finish(plt, fig, ax, xlabel: str, ylabel: str, title: str, path) -> None:
+    """Label a plot, then save and close it."""
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -32,6 +29,14 @@ def _finish_log2(plt, fig, ax, xs, xlabel: str, ylabel: str, title: str, path) -
     plt.close(fig)
 
 
+def _finish_log2(plt, fig, ax, xs, xlabel: str, ylabel: str, title: str, path) -> None:
+    """Like ``_finish`` for a plot whose x values double (1, 2, 4 ... or 128 ... 2048)."""
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(xs)
+    ax.set_xticklabels([str(x) for x in xs])
+    _finish(plt, fig, ax, xlabel, ylabel, title, path)
+
+
 def plot_cmc(report: dict, path: str | Path) -> None:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -39,14 +44,8 @@ def plot_cmc(report: dict, path: str | Path) -> None:
         cmc = r["cmc"]
         ax.plot(range(1, len(cmc) + 1), [100 * c for c in cmc], marker=".",
                 label=f"{LABELS.get(key, key)} (mAP {100 * r['mAP']:.1f})")
-    ax.set_xlabel("rank")
-    ax.set_ylabel("matching rate (%)")
-    ax.set_title(f"CMC, {report['model']['name']} on {report.get('dataset', '')} ({report['n_images']} images)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _finish(plt, fig, ax, "rank", "matching rate (%)",
+            f"CMC, {report['model']['name']} on {report.get('dataset', '')} ({report['n_images']} images)", path)
 
 
 def plot_semantic(report: dict, path: str | Path) -> None:
