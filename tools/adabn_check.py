@@ -27,6 +27,7 @@ from deepssh_gui.learn.checkpoint import load_model
 from deepssh_gui.learn.datasets import load_dataset
 from deepssh_gui.learn.heads import pooled_features
 from deepssh_gui.learn.train import preload_images
+from deepssh_gui.model.layout import hamming, pack_bits
 
 
 @torch.inference_mode()
@@ -51,8 +52,8 @@ def adapt(net: nn.Module, images: np.ndarray, backbone_only: bool, batch_size: i
 def measure(net: nn.Module, images: np.ndarray, ids: np.ndarray, cams: np.ndarray, labels: np.ndarray) -> dict:
     feat = pooled_features(net, images)
     h, logits = net.heads(torch.from_numpy(feat))
-    bits = (h.numpy() > 0).astype(np.float32)
-    ham = (bits[:, None, :] != bits[None, :, :]).sum(2).astype(np.float32)
+    codes = pack_bits(h.numpy() > 0)
+    ham = hamming(codes, codes).astype(np.float32)
     same_camera = cams[:, None] == cams[None, :]  # the query itself included
     out = {"mA": mean_accuracy(logits.numpy() > 0, labels)[0]}
     for name, dist in (("binary", ham), ("float", cosine_distance(feat, feat))):
