@@ -93,7 +93,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                       max_steps_per_epoch=args.max_steps, device=args.device, val_every=args.val_every, freeze_blocks=args.freeze_blocks,
                       ibn_after=_blocks(args.ibn_after),
                       color_jitter=args.color_jitter, pk=args.pk or (0, 0), w_triplet=args.w_triplet,
-                      w_sim=args.w_sim, stripes=args.stripes,
+                      w_sim=args.w_sim, w_attr_consist=args.w_attr_consist, stripes=args.stripes,
                       mixstyle_after=_blocks(args.mixstyle_after), extra_labelled=args.extra_labelled,
                       precision=resolve_precision(args.precision, args.device), channels_last=not args.no_channels_last,
                       command=command_line())
@@ -142,6 +142,9 @@ def register(sub) -> None:
     t.add_argument("--w-triplet", type=float, default=0.0, help="weight of the batch-hard triplet loss (needs --pk)")
     t.add_argument("--w-sim", type=float, default=0.0,
                    help="weight of the loss that makes code affinities follow the float feature's cosines")
+    t.add_argument("--w-attr-consist", type=float, default=0.0,
+                   help="weight of the loss that keeps one identity's attribute predictions equal across its crops "
+                        "and cameras (needs --pk)")
     t.add_argument("--stripes", type=int, default=0,
                    help="region pooling: also pool this many horizontal stripes for the heads (0 = global only; 2 = "
                         "upper and lower body)")

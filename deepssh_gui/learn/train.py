@@ -12,7 +12,12 @@ Losses (weights in :class:`TrainConfig`):
 - similarity preservation (optional, ``w_sim``): the relaxed identity bits' pairwise
   affinities ``h_i . h_j / n_id`` follow the cosine similarities of the (standardised, detached)
   pooled float feature, because on unseen cameras that float feature ranks better than the
-  code learnt from training identities alone (docs/model.md).
+  code learnt from training identities alone (docs/model.md);
+- attribute consistency (optional, ``w_attr_consist``): within each identity of the P x K part
+  of the batch, every crop's attribute probabilities are pulled (KL divergence) towards the
+  identity's mean probabilities, detached. A person's attributes do not change between cameras,
+  so the identity-only sources (CUHK03, CUHK01: two cameras each, no attribute labels) teach
+  attribute predictions that hold across cameras.
 
 Determinism: every random choice of epoch ``e`` comes from seed ``seed * 1000 + e``, so a run
 resumed after epoch ``e`` gives the same weights as an uninterrupted run.
@@ -80,6 +85,7 @@ class TrainConfig:
     w_triplet: float = 0.0
     triplet_margin: float = 0.3
     w_sim: float = 0.0
+    w_attr_consist: float = 0.0
     stripes: int = 0  # region pooling: the heads also read this many horizontal stripes (ModelConfig.stripes)
     mixstyle_after: tuple[int, ...] = ()  # backbone blocks followed by MixStyle while training
     mixstyle_p: float = 0.5
@@ -109,7 +115,7 @@ class TrainConfig:
         # options added after training states were first written: their defaults are left out,
         # so states written before them still resume
         for k, default in (("stripes", 0), ("mixstyle_after", []), ("mixstyle_p", 0.5), ("extra_labelled", False),
-                           ("precision", "fp32")):
+                           ("precision", "fp32"), ("w_attr_consist", 0.0)):
             if d[k] == default:
                 del d[k]
         return d
@@ -254,6 +260,22 @@ def similarity_preservation(h_id: torch.Tensor, feat: torch.Tensor, feat_bn: nn.
     return (affinity - target).pow(2).mean()
 
 
+def attribute_consistency(logits: torch.Tensor, p: int, k: int) -> torch.Tensor:
+    """Mean KL divergence of each crop's attribute probabilities from its identity's mean.
+
+    ``logits float (p * k, A)``: the P x K part of a batch, ``k`` consecutive rows per identity.
+    The identity's mean probability is the (detached) target, so each crop moves towards the
+    others' consensus; nothing pushes probabilities towards 0 or 1. Zero when all ``k`` crops
+    of every identity have the same logits.
+    """
+    lg = logits.reshape(p, k, -1)
+    with torch.no_grad():
+        q = torch.sigmoid(lg).mean(1, keepdim=True).clamp(1e-4, 1 - 1e-4).expand_as(lg)
+        entropy = F.binary_cross_entropy(q, q, reduction="none")
+    # KL(q || sigmoid(lg)) = BCE(lg, q) - H(q), per attribute, averaged
+    return (F.binary_cross_entropy_with_logits(lg, q, reduction="none") - entropy).mean()
+
+
 def attribute_loss(logits: torch.Tensor, labels: torch.Tensor, prior: torch.Tensor) -> torch.Tensor:
     """Weighted BCE; ``labels`` int8 with -1 = unknown (masked out)."""
     known = labels >= 0
@@ -325,6 +347,8 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
     """
     if cfg.w_triplet and not cfg.pk[0]:
         raise ValueError("the triplet loss needs identity-balanced batches: set pk (--pk PxK)")
+    if cfg.w_attr_consist and not cfg.pk[0]:
+        raise ValueError("the attribute consistency loss needs identity-balanced batches: set pk (--pk PxK)")
     if cfg.pk[0] and cfg.pk[0] * cfg.pk[1] > cfg.batch_size:
         raise ValueError(f"a {cfg.pk[0]}x{cfg.pk[1]} batch does not fit in batch size {cfg.batch_size}")
     if cfg.precision not in PRECISIONS:
@@ -413,7 +437,8 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
             for m in net.features[: cfg.freeze_blocks].modules():
                 if isinstance(m, nn.BatchNorm2d):
                     m.eval()  # frozen blocks keep ImageNet statistics
-            sums = {"loss": 0.0, "attr": 0.0, "id": 0.0, "quant": 0.0, "balance": 0.0, "triplet": 0.0, "sim": 0.0}
+            sums = {"loss": 0.0, "attr": 0.0, "id": 0.0, "quant": 0.0, "balance": 0.0, "triplet": 0.0, "sim": 0.0,
+                    "consist": 0.0}
             for step in range(steps):
                 idx = sampler.batch(gen) if sampler else perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
                 lr = _lr_at(cfg, epoch, step, steps)
@@ -428,20 +453,22 @@ def train(cfg: TrainConfig, train_set: SampleSet, val_set: SampleSet | None = No
                 l_attr = attribute_loss(logits, labels[idx.to(dev)], prior)
                 target = torch.from_numpy(pids[idx.numpy()]).to(dev)
                 l_id = classifier(h, target)
-                l_tri = h.sum() * 0
+                l_tri = l_con = h.sum() * 0
+                pk_n = cfg.pk[0] * cfg.pk[1]
                 if sampler and cfg.w_triplet:
-                    pk_n = cfg.pk[0] * cfg.pk[1]
                     l_tri = batch_hard_triplet(h[:pk_n], target[:pk_n], cfg.triplet_margin)
+                if sampler and cfg.w_attr_consist:
+                    l_con = attribute_consistency(logits[:pk_n], cfg.pk[0], cfg.pk[1])
                 # attribute bits are thermometer codes of their logits: quantise identity bits only
                 l_quant = (h[:, a_bits:].abs() - 1).pow(2).mean()
                 l_bal = h[:, a_bits:].mean(0).pow(2).mean()
                 l_sim = similarity_preservation(h[:, a_bits:], feat, net.feat_bn) if cfg.w_sim else h.sum() * 0
                 loss = (cfg.w_attr * l_attr + cfg.w_id * l_id + cfg.w_quant * l_quant + cfg.w_balance * l_bal
-                        + cfg.w_triplet * l_tri + cfg.w_sim * l_sim)
+                        + cfg.w_triplet * l_tri + cfg.w_sim * l_sim + cfg.w_attr_consist * l_con)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
-                for key, v in zip(sums, (loss, l_attr, l_id, l_quant, l_bal, l_tri, l_sim)):
+                for key, v in zip(sums, (loss, l_attr, l_id, l_quant, l_bal, l_tri, l_sim, l_con)):
                     sums[key] += float(v.detach())
                 progress(step + 1, steps, f"epoch {epoch + 1}/{cfg.epochs} loss {sums['loss'] / (step + 1):.3f}")
             record = {"epoch": epoch + 1, "seconds": round(time.time() - t0, 2), "steps": steps, "lr": lr,

@@ -219,3 +219,40 @@ def test_labelled_extras_come_from_labelled_crops(tiny_set):
     assert (idx[4:] >= 12).all()
     with pytest.raises(ValueError, match="none"):
         PKSampler(SampleSet(PETA, tiny_set.samples, np.full_like(labels, -1)), 2, 2, extra=3, extra_labelled=True)
+
+
+def test_attribute_consistency_pulls_each_identity_to_its_own_consensus():
+    from deepssh_gui.learn.train import attribute_consistency
+
+    torch.manual_seed(0)
+    same = torch.randn(3, 1, 5).expand(3, 4, 5).reshape(12, 5)  # 3 identities x 4 crops, equal within each
+    assert float(attribute_consistency(same, 3, 4)) == pytest.approx(0.0, abs=1e-6)
+    logits = torch.randn(12, 5, requires_grad=True)
+    loss = attribute_consistency(logits, 3, 4)
+    assert float(loss.detach()) > 0
+    loss.backward()
+    # one gradient step moves every crop's probability towards its identity's mean, not elsewhere
+    with torch.no_grad():
+        before = torch.sigmoid(logits).reshape(3, 4, 5)
+        after = torch.sigmoid(logits - 5.0 * logits.grad).reshape(3, 4, 5)
+        mean = before.mean(1, keepdim=True)
+        assert ((after - mean).abs() < (before - mean).abs() + 1e-7).all()
+        # identities do not mix: each identity's gradient depends only on its own crops
+        other = logits.detach().clone()
+        other[4:] = torch.randn(8, 5)
+    g = other.requires_grad_(True)
+    attribute_consistency(g, 3, 4).backward()
+    assert torch.allclose(g.grad[:4], logits.grad[:4])
+
+
+def test_attribute_consistency_trains_logs_and_needs_pk(tmp_path, tiny_set):
+    labels = tiny_set.labels.copy()
+    labels[:12] = -1  # identity-only sources: the consistency loss is their only attribute signal
+    data = SampleSet(PETA, tiny_set.samples, labels)
+    cfg = TrainConfig(**{**_recipe_cfg(tmp_path, "c", 1).__dict__, "w_attr_consist": 1.0})
+    res = train(cfg, data, print_fn=lambda s: None)
+    assert res.history[-1]["consist"] > 0
+    assert load_model(cfg.out).meta["train_config"]["w_attr_consist"] == 1.0
+    assert "w_attr_consist" not in _recipe_cfg(tmp_path, "d", 1).arch_key()  # states written before it resume
+    with pytest.raises(ValueError, match="identity-balanced"):
+        train(TrainConfig(**{**cfg.__dict__, "pk": (0, 0), "w_triplet": 0.0}), data, print_fn=lambda s: None)
