@@ -21,6 +21,40 @@ def cosine_distance(q_feats: np.ndarray, g_feats: np.ndarray) -> np.ndarray:
     return (1.0 - q @ g.T).astype(np.float32)
 
 
+def query_hits(dist: np.ndarray, q_ids: np.ndarray, g_ids: np.ndarray,
+               junk: np.ndarray | None = None) -> list[np.ndarray | None]:
+    """Per query, the 0-based ranks ``int64 (m,)`` of its true matches once ``junk`` is removed.
+
+    ``dist``: ``(Q, G)``; ``junk``: ``bool (Q, G)`` entries left out of the ranking. ``None``
+    for a query with no valid match.
+    """
+    order = rank(dist)
+    out: list[np.ndarray | None] = []
+    for qi in range(dist.shape[0]):
+        o = order[qi]
+        keep = np.ones(o.shape[0], dtype=bool) if junk is None else ~junk[qi, o]
+        hits = np.flatnonzero((g_ids[o] == q_ids[qi])[keep])
+        out.append(hits if hits.size else None)
+    return out
+
+
+def average_precision(hits: np.ndarray) -> float:
+    """AP of one ranking from the 0-based ranks of its matches (every match is retrieved)."""
+    return float((np.arange(1, hits.size + 1) / (hits + 1)).mean())
+
+
+def summarise_hits(hits: list[np.ndarray | None], max_rank: int = 20) -> tuple[float, np.ndarray, int]:
+    """``(mAP, float64 (max_rank,) CMC, n_valid_queries)`` over the queries with a valid match."""
+    valid = [h for h in hits if h is not None]
+    if not valid:
+        return float("nan"), np.full(max_rank, np.nan), 0
+    cmc = np.zeros(max_rank, dtype=np.float64)
+    for h in valid:
+        if h[0] < max_rank:
+            cmc[h[0]:] += 1
+    return float(np.mean([average_precision(h) for h in valid])), cmc / len(valid), len(valid)
+
+
 def map_cmc(dist: np.ndarray, q_ids: np.ndarray, g_ids: np.ndarray, junk: np.ndarray | None = None,
             max_rank: int = 20) -> tuple[float, np.ndarray, int]:
     """Mean average precision and CMC curve.
@@ -29,25 +63,7 @@ def map_cmc(dist: np.ndarray, q_ids: np.ndarray, g_ids: np.ndarray, junk: np.nda
     entries removed from the ranking (the query itself, same-camera matches). Queries with
     no valid match are skipped. Returns ``(mAP, float64 (max_rank,) CMC, n_valid_queries)``.
     """
-    order = rank(dist)
-    aps = []
-    cmc = np.zeros(max_rank, dtype=np.float64)
-    for qi in range(dist.shape[0]):
-        o = order[qi]
-        keep = np.ones(o.shape[0], dtype=bool) if junk is None else ~junk[qi, o]
-        match = (g_ids[o] == q_ids[qi])[keep]
-        if not match.any():
-            continue
-        hits = np.flatnonzero(match)
-        precision = np.arange(1, hits.size + 1) / (hits + 1)
-        aps.append(precision.mean())
-        first = hits[0]
-        if first < max_rank:
-            cmc[first:] += 1
-    n = len(aps)
-    if n == 0:
-        return float("nan"), np.full(max_rank, np.nan), 0
-    return float(np.mean(aps)), cmc / n, n
+    return summarise_hits(query_hits(dist, q_ids, g_ids, junk), max_rank)
 
 
 def mean_accuracy(pred: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:

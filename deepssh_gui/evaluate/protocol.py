@@ -9,13 +9,13 @@ as in the Market-1501 protocol.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
 from ..learn.datasets.base import Sample
-from .metrics import map_cmc
+from .metrics import average_precision, query_hits, summarise_hits
 
 
 @dataclass
@@ -25,6 +25,9 @@ class SubsetResult:
     n_queries: int
     mAP: float
     cmc: np.ndarray  # float64 (max_rank,)
+    # per valid query, for paired comparisons of two models (tools/paired_compare.py)
+    query_ids: np.ndarray = field(default=None, repr=False)  # str (n_queries,) identities
+    aps: np.ndarray = field(default=None, repr=False)  # float64 (n_queries,) average precisions
 
 
 def subset_indices(samples: list[Sample]) -> dict[str, np.ndarray]:
@@ -56,9 +59,12 @@ def evaluate_subsets(samples: list[Sample], dist_fn: Callable[[np.ndarray, np.nd
         junk[np.arange(q_pos.size), q_pos] = True  # the query itself
         if multi_cam:
             junk |= (ids[q_pos][:, None] == ids[None, :]) & (cams[q_pos][:, None] == cams[None, :])
-        mAP, cmc, n = map_cmc(dist, ids[q_pos], ids, junk, max_rank)
+        hits = query_hits(dist, ids[q_pos], ids, junk)
+        mAP, cmc, n = summarise_hits(hits, max_rank)
         if n:
-            results.append(SubsetResult(subset, int(idx.size), n, mAP, cmc))
+            valid = [i for i, h in enumerate(hits) if h is not None]
+            results.append(SubsetResult(subset, int(idx.size), n, mAP, cmc, ids[q_pos][valid],
+                                        np.array([average_precision(hits[i]) for i in valid])))
     total = sum(r.n_queries for r in results)
     summary = {
         "n_queries": total,

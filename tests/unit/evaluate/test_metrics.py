@@ -58,6 +58,9 @@ def test_protocol_junk_and_singletons():
     assert [r.subset for r in res] == ["A"]  # B has only a singleton: no queries
     assert seen["q"] == [0, 1, 2] and seen["g"] == [0, 1, 2, 3]
     assert summary["n_queries"] == 3 and 0 < summary["mAP"] <= 1
+    # per-query figures for paired comparisons: one AP per valid query, averaging to the mAP
+    assert res[0].query_ids.tolist() == ["A/1"] * 3 and len(res[0].aps) == 3
+    assert res[0].aps.mean() == pytest.approx(res[0].mAP)
 
 
 def test_classic_protocol_on_a_known_distance():
