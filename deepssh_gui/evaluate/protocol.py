@@ -26,8 +26,8 @@ class SubsetResult:
     mAP: float
     cmc: np.ndarray  # float64 (max_rank,)
     # per valid query, for paired comparisons of two models (tools/paired_compare.py)
-    query_ids: np.ndarray = field(default=None, repr=False)  # str (n_queries,) identities
-    aps: np.ndarray = field(default=None, repr=False)  # float64 (n_queries,) average precisions
+    query_ids: np.ndarray | None = field(default=None, repr=False)  # str (n_queries,) identities
+    aps: np.ndarray | None = field(default=None, repr=False)  # float64 (n_queries,) average precisions
 
 
 def subset_indices(samples: list[Sample]) -> dict[str, np.ndarray]:
