@@ -38,9 +38,9 @@ def cross_camera_pairs(ids: list[str], cams: list[str]) -> np.ndarray:
 
 
 @torch.inference_mode()
-def agreement(model_path: str, data, images: np.ndarray) -> tuple[float, float, int]:
+def agreement(net: torch.nn.Module, data, images: np.ndarray) -> tuple[float, float, int]:
     """``(decision agreement, mean |p_a - p_b|, pairs)`` over the cross-camera pairs of ``data``."""
-    net = load_model(model_path).net.eval()
+    net.eval()
     _, logits = net.heads(torch.from_numpy(pooled_features(net, images)))
     z = logits.numpy()
     pairs = cross_camera_pairs([s.identity for s in data.samples], [s.camera or "" for s in data.samples])
@@ -51,24 +51,22 @@ def agreement(model_path: str, data, images: np.ndarray) -> tuple[float, float, 
 
 def main(argv: list[str]) -> int:
     torch.set_num_threads(2)
-    models = [(a.partition("=")[0], a.partition("=")[2] or a) for a in argv]
+    models = [(load_model(a.partition("=")[0]), a.partition("=")[2] or a) for a in argv]
     print("| model | " + " | ".join(f"{name}: agreement, mean abs p gap" for name, *_ in SETS) + " |")
     print("|---|" + "---|" * len(SETS))
-    cache = {}
     rows = {label: [] for _, label in models}
     for name, dataset, root, subsets, split in SETS:
         data = load_dataset(dataset, root, subsets)
         if split == "val":
             data = split_train_val(data)[1]
-        for path, label in models:
-            size = load_model(path).config.input_hw
-            if size not in cache:
+        decoded = {}  # input size -> (crops kept, images): models of one size share them
+        for model, label in models:
+            size = model.config.input_hw
+            if size not in decoded:
                 imgs, ok = preload_images(data.paths, size)
-                cache[size] = (data.subset(ok), imgs[ok])
-            d, imgs = cache[size]
-            agree, gap, n = agreement(path, d, imgs)
+                decoded[size] = (data.subset(ok), imgs[ok])
+            agree, gap, n = agreement(model.net, *decoded[size])
             rows[label].append(f"{100 * agree:.1f}, {gap:.3f} ({n} pairs)")
-        cache.clear()
     for label, cells in rows.items():
         print(f"| {label} | " + " | ".join(cells) + " |")
     return 0

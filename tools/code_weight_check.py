@@ -29,8 +29,7 @@ def main(path: str, weights: list[float]) -> None:
     a = mf.config.layout.n_attr_bits  # 228 at 512 bits: not a whole number of bytes
     sets = (("CUHK03 val", split_train_val(load_dataset("cuhk03", "../shared/data/cuhk03/train", None))[1]),
             ("GRID+PRID", load_dataset("peta", "../shared/data/peta", ["GRID", "PRID"])))
-    print(f"{path}: {mf.config.layout.n_attr_bits} attribute bits, "
-          f"{mf.config.nbits - mf.config.layout.n_attr_bits} identity bits; all-vs-all binary mAP")
+    print(f"{path}: {a} attribute bits, {mf.config.nbits - a} identity bits; all-vs-all binary mAP")
     print("W      " + "  ".join(f"{name:>10}" for name, _ in sets))
     table = {w: [] for w in weights}
     for _, data in sets:

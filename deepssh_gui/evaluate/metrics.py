@@ -43,16 +43,16 @@ def average_precision(hits: np.ndarray) -> float:
     return float((np.arange(1, hits.size + 1) / (hits + 1)).mean())
 
 
-def summarise_hits(hits: list[np.ndarray | None], max_rank: int = 20) -> tuple[float, np.ndarray, int]:
-    """``(mAP, float64 (max_rank,) CMC, n_valid_queries)`` over the queries with a valid match."""
+def summarise_hits(hits: list[np.ndarray | None], max_rank: int = 20) -> tuple[np.ndarray, np.ndarray]:
+    """``(float64 (n_valid,) per-query APs, float64 (max_rank,) CMC)`` over the queries with a valid match."""
     valid = [h for h in hits if h is not None]
     if not valid:
-        return float("nan"), np.full(max_rank, np.nan), 0
+        return np.empty(0), np.full(max_rank, np.nan)
     cmc = np.zeros(max_rank, dtype=np.float64)
     for h in valid:
         if h[0] < max_rank:
             cmc[h[0]:] += 1
-    return float(np.mean([average_precision(h) for h in valid])), cmc / len(valid), len(valid)
+    return np.array([average_precision(h) for h in valid]), cmc / len(valid)
 
 
 def map_cmc(dist: np.ndarray, q_ids: np.ndarray, g_ids: np.ndarray, junk: np.ndarray | None = None,
@@ -63,7 +63,8 @@ def map_cmc(dist: np.ndarray, q_ids: np.ndarray, g_ids: np.ndarray, junk: np.nda
     entries removed from the ranking (the query itself, same-camera matches). Queries with
     no valid match are skipped. Returns ``(mAP, float64 (max_rank,) CMC, n_valid_queries)``.
     """
-    return summarise_hits(query_hits(dist, q_ids, g_ids, junk), max_rank)
+    aps, cmc = summarise_hits(query_hits(dist, q_ids, g_ids, junk), max_rank)
+    return (float(aps.mean()) if aps.size else float("nan")), cmc, aps.size
 
 
 def mean_accuracy(pred: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:

@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from ..learn.datasets.base import Sample
-from .metrics import average_precision, query_hits, summarise_hits
+from .metrics import query_hits, summarise_hits
 
 
 @dataclass
@@ -60,11 +60,11 @@ def evaluate_subsets(samples: list[Sample], dist_fn: Callable[[np.ndarray, np.nd
         if multi_cam:
             junk |= (ids[q_pos][:, None] == ids[None, :]) & (cams[q_pos][:, None] == cams[None, :])
         hits = query_hits(dist, ids[q_pos], ids, junk)
-        mAP, cmc, n = summarise_hits(hits, max_rank)
-        if n:
-            valid = [i for i, h in enumerate(hits) if h is not None]
-            results.append(SubsetResult(subset, int(idx.size), n, mAP, cmc, ids[q_pos][valid],
-                                        np.array([average_precision(hits[i]) for i in valid])))
+        aps, cmc = summarise_hits(hits, max_rank)
+        if aps.size:
+            valid = np.array([h is not None for h in hits])
+            results.append(SubsetResult(subset, int(idx.size), aps.size, float(aps.mean()), cmc,
+                                        ids[q_pos][valid], aps))
     total = sum(r.n_queries for r in results)
     summary = {
         "n_queries": total,
